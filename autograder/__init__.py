@@ -1,0 +1,46 @@
+"""nnlab's judge: the checks grade cells call, the nbgrader configuration and the grading commands.
+
+Import it in a notebook's first cell: importing captures the PyTorch references
+before any student code can rebind them.
+"""
+
+from autograder import (
+    inputs,
+    reference,  # noqa: F401  (first: captures the references)
+    stats,
+)
+from autograder.checks import (
+    Case,
+    CheckFailed,
+    call_student,
+    check,
+    check_elementwise,
+    check_function,
+    check_module_matches,
+    compare,
+    construct,
+    elementwise_cases,
+    fail,
+)
+from autograder.guard import forbid, time_limit
+from autograder.reference import pristine
+
+__all__ = [
+    "inputs",
+    "stats",
+    "reference",
+    "Case",
+    "CheckFailed",
+    "call_student",
+    "check",
+    "check_elementwise",
+    "check_function",
+    "check_module_matches",
+    "compare",
+    "construct",
+    "elementwise_cases",
+    "fail",
+    "forbid",
+    "pristine",
+    "time_limit",
+]

@@ -1,0 +1,143 @@
+"""Data for the lessons: real MNIST from ``data/mnist.npz`` (never downloaded) and small 2-D toy sets."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+MNIST_PATH = DATA_DIR / "mnist.npz"
+#: sha256 of each array's raw bytes (uint8, C order); see data/README.md.
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+class DataError(RuntimeError):
+    """The course data is missing or corrupt."""
+
+
+@dataclass
+class MNIST:
+    """MNIST as tensors: images float32 (N, 1, 28, 28), labels int64 (N,)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def _read_mnist_arrays(path: Path, verify: bool) -> dict[str, np.ndarray]:
+    if not path.exists():
+        raise DataError(
+            f"MNIST is missing: {path} does not exist. It ships with the course repository "
+            "(data/mnist.npz); restore it with `git checkout -- data/mnist.npz`. It is never downloaded."
+        )
+    try:
+        with np.load(path) as npz:
+            arrays = {key: npz[key] for key in MNIST_SHA256}
+    except Exception as exc:  # zip or npy damage, missing key
+        raise DataError(
+            f"MNIST file {path} is unreadable ({exc}); restore it with `git checkout -- data/{path.name}`."
+        ) from exc
+    if verify:
+        for key, digest in MNIST_SHA256.items():
+            actual = hashlib.sha256(np.ascontiguousarray(arrays[key]).tobytes()).hexdigest()
+            if actual != digest:
+                raise DataError(
+                    f"MNIST array {key} in {path} is corrupt (sha256 {actual[:16]}…, expected {digest[:16]}…); "
+                    "restore the file with `git checkout -- data/mnist.npz`."
+                )
+    return arrays
+
+
+def load_mnist(
+    path: Path | str = MNIST_PATH,
+    *,
+    normalize: bool = True,
+    subset: int | None = None,
+    device: torch.device | str = "cpu",
+    verify: bool = True,
+) -> MNIST:
+    """Load MNIST from the course's .npz, check its sha256, and return tensors.
+
+    ``normalize`` scales pixels to [0, 1] then standardises with MNIST's mean/std;
+    ``subset`` keeps the first ``subset`` training and ``subset // 6`` test images.
+    """
+    arrays = _read_mnist_arrays(Path(path), verify)
+
+    def images(a: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(a).to(torch.float32).div_(255.0).unsqueeze(1)
+        return x.sub_(MNIST_MEAN).div_(MNIST_STD) if normalize else x
+
+    data = MNIST(
+        images(arrays["x_train"]),
+        torch.from_numpy(arrays["y_train"].astype(np.int64)),
+        images(arrays["x_test"]),
+        torch.from_numpy(arrays["y_test"].astype(np.int64)),
+    )
+    if subset is not None:
+        data = MNIST(
+            data.x_train[:subset],
+            data.y_train[:subset],
+            data.x_test[: max(1, subset // 6)],
+            data.y_test[: max(1, subset // 6)],
+        )
+    return MNIST(*(t.to(device) for t in (data.x_train, data.y_train, data.x_test, data.y_test)))
+
+
+# ---------------------------------------------------------------- 2-D toy sets (numpy, seeded)
+
+
+def _as_tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+
+
+def logic_gate(kind: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The four corners of the unit square labelled by AND, OR or XOR."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    ops = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}
+    if kind not in ops:
+        raise ValueError(f"kind must be one of {sorted(ops)}, not {kind!r}")
+    return _as_tensors(x, ops[kind](x[:, 0], x[:, 1]))
+
+
+def moons(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two interleaving half circles."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, math.pi, n)
+    y = rng.integers(0, 2, n)
+    x = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return _as_tensors(x + rng.normal(0, noise, x.shape), y)
+
+
+def circles(n: int = 400, noise: float = 0.08, factor: float = 0.5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A small circle inside a large one."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 2 * math.pi, n)
+    y = rng.integers(0, 2, n)
+    r = np.where(y == 1, factor, 1.0)
+    x = np.c_[r * np.cos(t), r * np.sin(t)]
+    return _as_tensors(x + rng.normal(0, noise, x.shape), y)
+
+
+def spiral(n: int = 450, classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``classes`` interleaved spiral arms (the CS231n toy set)."""
+    rng = np.random.default_rng(seed)
+    per = n // classes
+    xs, ys = [], []
+    for k in range(classes):
+        r = np.linspace(0.0, 1.0, per)
+        t = np.linspace(k * 4.0, (k + 1) * 4.0, per) + rng.normal(0, noise, per)
+        xs.append(np.c_[r * np.sin(t), r * np.cos(t)])
+        ys.append(np.full(per, k))
+    return _as_tensors(np.concatenate(xs), np.concatenate(ys))

@@ -1,0 +1,227 @@
+"""The checks library: references survive tampering, forbidden calls are caught, failures teach."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import autograder as ag
+from autograder import guard, reference
+
+SIGMOID_BAN = ("torch.sigmoid", "torch.nn.functional.sigmoid")
+
+
+def good_sigmoid(x):
+    return torch.where(x >= 0, 1 / (1 + torch.exp(-x)), torch.exp(x) / (1 + torch.exp(x)))
+
+
+def check_sigmoid(fn) -> None:
+    ag.check_elementwise(fn, "torch.sigmoid", name="sigmoid", forbid=SIGMOID_BAN)
+
+
+def failure(fn, checker=check_sigmoid) -> str:
+    with pytest.raises(ag.CheckFailed) as info:
+        checker(fn)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- references survive tampering
+
+
+def test_pristine_undoes_rebinding_and_patching() -> None:
+    saved = torch.sigmoid, torch.allclose, F.relu
+    torch.sigmoid = lambda x: x
+    torch.allclose = lambda *a, **k: True
+    F.relu = lambda x: x
+    torch.Tensor.custom_attr = 1
+    try:
+        with ag.pristine():
+            assert torch.sigmoid is saved[0] and torch.allclose is saved[1] and F.relu is saved[2]
+            assert not hasattr(torch.Tensor, "custom_attr")
+        assert torch.sigmoid(torch.tensor(3.0)) == 3.0, "the student's world is put back"
+        assert torch.Tensor.custom_attr == 1
+        assert set(reference.tampered()) >= {"torch.sigmoid", "torch.allclose", "torch.nn.functional.relu"}
+        # a wrong answer still fails although the student "fixed" torch.sigmoid and allclose
+        failure(lambda x: x)
+    finally:
+        torch.sigmoid, torch.allclose, F.relu = saved
+        del torch.Tensor.custom_attr
+    assert not reference.tampered()
+
+
+def test_patched_tensor_method_does_not_change_the_reference() -> None:
+    original = torch.Tensor.softmax
+    torch.Tensor.softmax = lambda self, dim: self  # F.softmax calls input.softmax
+    try:
+        ag.check_function(
+            lambda x, dim: torch.exp(x - torch.logsumexp(x, dim, keepdim=True)),
+            "torch.nn.functional.softmax",
+            [ag.Case("logits", (ag.inputs.randn(3, 4), 1))],
+        )
+    finally:
+        torch.Tensor.softmax = original
+
+
+def test_get_rejects_unknown_names() -> None:
+    with pytest.raises(KeyError):
+        reference.get("torch.not_a_function")
+
+
+# ---------------------------------------------------------------- forbidden references
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: torch.sigmoid(x),
+        lambda x: x.sigmoid(),
+        lambda x: x.clone().sigmoid_(),
+        lambda x: F.sigmoid(x),
+        lambda x: nn.Sigmoid()(x),
+        lambda x: torch.special.expit(x),
+        lambda x: torch._C._VariableFunctions.sigmoid(x),
+    ],
+    ids=["torch.sigmoid", "method", "in-place method", "F.sigmoid", "nn.Sigmoid", "expit", "C binding"],
+)
+def test_every_form_of_a_forbidden_reference_is_caught(call) -> None:
+    assert "does not allow" in failure(call)
+
+
+def test_swallowing_the_forbidden_call_does_not_help() -> None:
+    def sneaky(x):
+        try:
+            return torch.sigmoid(x)
+        except BaseException:  # noqa: BLE001
+            return good_sigmoid(x)
+
+    assert "does not allow" in failure(sneaky)
+
+
+def test_python_level_references_are_caught_by_code() -> None:
+    def init(t):
+        return nn.init.xavier_uniform_(t)
+
+    with pytest.raises(guard.ForbiddenCall), guard.forbid("torch.nn.init.xavier_uniform_"):
+        init(torch.empty(3, 4))
+    alias = nn.init.xavier_uniform_
+    with pytest.raises(guard.ForbiddenCall), guard.forbid("torch.nn.init.xavier_uniform_"):
+        alias(torch.empty(3, 4))
+
+
+def test_allowed_building_blocks_pass_and_the_profiler_is_restored() -> None:
+    import sys
+
+    before = sys.getprofile()
+    check_sigmoid(good_sigmoid)
+    check_sigmoid(lambda x: 0.5 * (1 + torch.tanh(x / 2)))
+    assert sys.getprofile() is before
+
+
+# ---------------------------------------------------------------- what is checked, and how failures read
+
+
+def test_not_implemented_is_reported_as_not_attempted() -> None:
+    def sigmoid(x):
+        raise NotImplementedError()
+
+    assert "not implemented yet" in failure(sigmoid)
+
+
+def test_wrong_values_name_the_worst_element() -> None:
+    msg = failure(lambda x: 1 / (1 + torch.exp(x)))
+    assert "Worst at index" in msg and "input" in msg and "expected" in msg
+
+
+def test_overflow_to_nan_is_explained() -> None:
+    msg = failure(lambda x: torch.exp(x) / (1 + torch.exp(x)))
+    assert "overflowed" in msg
+
+
+def test_shape_dtype_device_and_type() -> None:
+    assert "shape" in failure(lambda x: good_sigmoid(x)[None])
+    assert "dtype" in failure(lambda x: good_sigmoid(x.double()))
+    assert "torch.Tensor" in failure(lambda x: good_sigmoid(x).tolist())
+
+    class Always(torch.Tensor):
+        def __eq__(self, other):
+            return True
+
+    assert "subclass" in failure(lambda x: good_sigmoid(x).as_subclass(Always))
+
+
+def test_in_place_modification_of_the_input_fails() -> None:
+    def sigmoid(x):
+        x.mul_(-1).exp_().add_(1).reciprocal_()
+        return x
+
+    assert "in place" in failure(sigmoid)
+
+
+def test_student_exceptions_become_messages_with_hints() -> None:
+    msg = failure(lambda x: x @ torch.ones(3, 2))
+    assert "raised RuntimeError" in msg
+
+
+def test_an_endless_loop_times_out() -> None:
+    def sigmoid(x):
+        while True:
+            pass
+
+    with pytest.raises(ag.CheckFailed, match="did not return within"):
+        ag.check_elementwise(sigmoid, "torch.sigmoid", name="sigmoid", timeout=0.3)
+
+
+def test_python_numbers_must_match_type() -> None:
+    def count(model):
+        return torch.tensor(3)
+
+    with pytest.raises(ag.CheckFailed, match="Python int"):
+        ag.check_function(count, lambda m: 3, [ag.Case("a model", (None,))], name="count")
+
+
+def test_tuple_results_are_compared_item_by_item() -> None:
+    ref = lambda x: (x * 2, x + 1)  # noqa: E731
+    ag.check_function(lambda x: (x * 2, x + 1), ref, [ag.Case("x", (ag.inputs.randn(4),))])
+    with pytest.raises(ag.CheckFailed, match=r"\[1\]"):
+        ag.check_function(lambda x: (x * 2, x + 2), ref, [ag.Case("x", (ag.inputs.randn(4),))])
+
+
+# ---------------------------------------------------------------- tolerance policy (property tests)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-30, 30, width=32), min_size=1, max_size=50))
+def test_different_correct_formulas_pass(values) -> None:
+    x = torch.tensor(values, dtype=torch.float32)
+    for fn in (good_sigmoid, lambda t: 0.5 * (1 + torch.tanh(t / 2)), lambda t: torch.exp(-F.softplus(-t))):
+        ag.check_function(fn, "torch.sigmoid", [ag.Case("hypothesis input", (x,))], elementwise=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-8, 8, width=32), st.floats(1e-3, 0.1))
+def test_a_perturbation_beyond_tolerance_fails(value, delta) -> None:
+    x = torch.tensor([value], dtype=torch.float32)
+    with pytest.raises(ag.CheckFailed):
+        ag.check_function(lambda t: torch.sigmoid(t) + delta, "torch.sigmoid", [ag.Case("x", (x,))])
+
+
+def test_float64_results_are_held_to_float64_tolerance() -> None:
+    x = ag.inputs.randn(100).double()
+    with pytest.raises(ag.CheckFailed):  # float32 internals are not good enough for float64 output
+        ag.check_function(lambda t: torch.sigmoid(t.float()).double() + 1e-6, "torch.sigmoid", [ag.Case("x", (x,))])
+
+
+def test_statistical_checks_accept_samplers_and_reject_wrong_scales() -> None:
+    g = torch.Generator().manual_seed(0)
+    ag.stats.check_uniform(torch.rand(50000, generator=g) * 2 - 1, -1, 1, what="u")
+    ag.stats.check_normal(torch.randn(50000, generator=g) * 0.1, 0.0, 0.1, what="n")
+    with pytest.raises(ag.CheckFailed):
+        ag.stats.check_uniform(torch.rand(50000, generator=g), -1, 1, what="u")
+    with pytest.raises(ag.CheckFailed):
+        ag.stats.check_normal(torch.randn(50000, generator=g) * math.sqrt(2) * 0.1, 0.0, 0.1, what="n")

@@ -1,0 +1,84 @@
+"""MNIST ships in data/, matches the canonical facts, and a damaged copy gets a clear message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nnlab import data
+
+
+@pytest.fixture(scope="module")
+def mnist() -> data.MNIST:
+    return data.load_mnist(normalize=False)
+
+
+def test_shapes_and_dtypes(mnist: data.MNIST) -> None:
+    assert mnist.x_train.shape == (60000, 1, 28, 28) and mnist.x_test.shape == (10000, 1, 28, 28)
+    assert mnist.y_train.shape == (60000,) and mnist.y_test.shape == (10000,)
+    assert mnist.x_train.dtype == torch.float32 and mnist.y_train.dtype == torch.int64
+
+
+def test_canonical_facts(mnist: data.MNIST) -> None:
+    assert int(mnist.y_train[0]) == 5 and int(mnist.y_test[0]) == 7
+    assert set(mnist.y_train.unique().tolist()) == set(range(10))
+    assert float(mnist.x_train.mean()) == pytest.approx(0.1307, abs=1e-4)
+    assert float(mnist.x_train.std()) == pytest.approx(0.3081, abs=1e-4)
+
+
+def test_normalised_training_images_are_standardised() -> None:
+    x = data.load_mnist(subset=6000).x_train
+    assert abs(float(x.mean())) < 0.05 and abs(float(x.std()) - 1) < 0.05
+
+
+def test_subset_is_a_prefix() -> None:
+    small = data.load_mnist(subset=600)
+    assert small.x_train.shape[0] == 600 and small.x_test.shape[0] == 100 and int(small.y_train[0]) == 5
+
+
+def test_missing_file_says_how_to_restore(tmp_path: Path) -> None:
+    with pytest.raises(data.DataError, match="never downloaded"):
+        data.load_mnist(tmp_path / "mnist.npz")
+
+
+def test_corrupt_file_is_detected(tmp_path: Path) -> None:
+    broken = tmp_path / "mnist.npz"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(data.DataError, match="unreadable"):
+        data.load_mnist(broken)
+
+
+def test_altered_array_fails_the_checksum(tmp_path: Path) -> None:
+    with np.load(data.MNIST_PATH) as npz:
+        arrays = {k: npz[k].copy() for k in npz.files}
+    arrays["y_test"][0] = 3
+    np.savez_compressed(tmp_path / "mnist.npz", **arrays)
+    with pytest.raises(data.DataError, match="corrupt"):
+        data.load_mnist(tmp_path / "mnist.npz")
+
+
+def test_data_readme_lists_the_checksums() -> None:
+    readme = (data.DATA_DIR / "README.md").read_text()
+    for digest in data.MNIST_SHA256.values():
+        assert digest in readme
+
+
+@pytest.mark.parametrize("make", [data.moons, data.circles, data.spiral])
+def test_toy_sets_are_seeded(make) -> None:
+    (x1, y1), (x2, y2) = make(seed=3), make(seed=3)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2) and x1.dtype == torch.float32 and y1.dtype == torch.int64
+
+
+def test_logic_gates() -> None:
+    assert data.logic_gate("xor")[1].tolist() == [0, 1, 1, 0]
+    with pytest.raises(ValueError, match="kind"):
+        data.logic_gate("nand")
+
+
+def test_copy_of_repo_data_loads(tmp_path: Path) -> None:
+    shutil.copy(data.MNIST_PATH, tmp_path / "m.npz")
+    assert data.load_mnist(tmp_path / "m.npz", subset=60).x_train.shape[0] == 60

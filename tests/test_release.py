@@ -1,0 +1,94 @@
+"""The student release is generated from the sources, committed clean, and leaks nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import harness
+from autograder import release
+
+ALL = harness.source_notebooks() + harness.release_notebooks()
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _comparable(path: Path) -> dict:
+    nb = json.loads(path.read_text())
+    return {"cells": nb["cells"], "metadata": nb["metadata"]}
+
+
+def test_every_lesson_is_released() -> None:
+    sources = {p.relative_to(harness.SOLUTIONS) for p in harness.source_notebooks()}
+    released = {p.relative_to(harness.RELEASE) for p in harness.release_notebooks()}
+    assert sources, "no source notebooks found in solutions/"
+    assert sources == released, "notebooks/ and solutions/ hold different notebooks: run `python -m autograder release`"
+
+
+def test_release_matches_a_fresh_generation(tmp_path: Path) -> None:
+    fresh = release.generate_into(tmp_path)
+    stale = [
+        str(p.relative_to(harness.RELEASE))
+        for p in harness.release_notebooks()
+        if _comparable(p) != _comparable(fresh / p.relative_to(harness.RELEASE))
+    ]
+    assert not stale, f"notebooks/ drifted from solutions/: {stale}; run `python -m autograder release`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_committed_without_outputs(path: Path) -> None:
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"], f"cell {i} of {path.name} has outputs: clear them before committing"
+            assert cell["execution_count"] is None, f"cell {i} of {path.name} has an execution count"
+
+
+@pytest.mark.parametrize("path", harness.release_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_release_leaks_no_solution_or_hidden_test(path: Path) -> None:
+    source = harness.load(harness.SOLUTIONS / path.relative_to(harness.RELEASE))
+    text = path.read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text, f"{path.name} contains '{marker}'"
+    released = {
+        c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+        for c in _cells(path)
+        if c.get("metadata", {}).get("nbgrader")
+    }
+    src_nb = json.loads((harness.SOLUTIONS / path.relative_to(harness.RELEASE)).read_text())
+    for cell in src_nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        src = "".join(cell["source"])
+        if meta.get("solution"):
+            answer = src.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0] if "BEGIN SOLUTION" in src else ""
+            body = [ln.strip() for ln in answer.splitlines() if ln.strip()]
+            assert "raise NotImplementedError()" in released[meta["grade_id"]], meta["grade_id"]
+            leaked = [ln for ln in body if len(ln) > 12 and ln in released[meta["grade_id"]]]
+            assert not leaked, f"solution lines of {meta['grade_id']} appear in the release: {leaked}"
+        if meta.get("grade") and "BEGIN HIDDEN TESTS" in src:
+            before, rest = src.split("### BEGIN HIDDEN TESTS")
+            hidden, after = rest.split("### END HIDDEN TESTS")
+            visible = {ln.strip() for ln in (before + after).splitlines()}
+            lines = [ln.strip() for ln in hidden.splitlines() if len(ln.strip()) > 12 and ln.strip() not in visible]
+            assert not [ln for ln in lines if ln in released[meta["grade_id"]]], meta["grade_id"]
+    assert set(source.grades) <= set(released), "a grade cell is missing from the release"
+
+
+@pytest.mark.parametrize("path", harness.source_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_source_follows_the_conventions(path: Path) -> None:
+    """First code cell imports autograder; grade ids name an exercise; every exercise is graded."""
+    cells = [c for c in _cells(path) if c["cell_type"] == "code"]
+    first = "".join(cells[0]["source"])
+    assert first.lstrip().startswith("import autograder"), "the first code cell must import autograder first"
+    assert cells[0]["metadata"].get("nbgrader", {}).get("locked"), "the set-up cell must be locked"
+    lesson = harness.load(path)
+    for gid in lesson.grades:
+        assert gid.startswith("test_") and "__" in gid, f"grade id {gid} is not test_<exercise>__<behaviour>"
+        assert gid[5:].split("__")[0] in lesson.solutions, f"{gid} names no exercise of {path.name}"
+    for exercise in lesson.solutions:
+        assert lesson.grade_ids(exercise), f"exercise {exercise} has no grade cell"
+    for gid, points in lesson.points.items():
+        assert points > 0, f"{gid} is worth no points"
