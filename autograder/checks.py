@@ -458,3 +458,21 @@ def check_module_matches(
             expected = ref64(*_to64(case.args))
             native = ref_module(*case.args)
         compare(got, expected, name=name, case=case, expected_native=native)
+
+
+def check_derivative(
+    student_grad: Callable,
+    ref: str | Callable,
+    *,
+    kwargs: dict | None = None,
+    tiers: Sequence[str] = ("example", "random", "edges"),
+    kinks: tuple[float, ...] = (),
+    **options: Any,
+) -> None:
+    """Check an analytic derivative ``<name>_grad(x, **kwargs)`` against autograd of the reference.
+
+    The reference derivative is d/dx ref(x, **kwargs), elementwise, computed by autograd in float64.
+    Include ``"kinks"`` in ``tiers`` to test the convention at non-differentiable points (PyTorch's).
+    """
+    cases = elementwise_cases(kwargs, tiers=tiers, kinks=kinks)
+    check_function(student_grad, autograd_derivative(ref), cases, elementwise=True, **options)
