@@ -12,14 +12,19 @@ import harness
 
 MODULES = corpus.modules()
 VARIANTS = corpus.all_variants()
-_loaded: dict[str, harness.Lesson] = {}
+_loaded: dict = {}
 
 
 def lesson_for(variant: corpus.Variant) -> harness.Lesson:
-    rel = MODULES[variant.module].LESSON
-    if rel not in _loaded:
-        _loaded[rel] = harness.load(harness.SOLUTIONS / rel)
-    return _loaded[rel]
+    """The notebook that holds the variant's exercise: LESSON names a notebook or an assignment folder."""
+    target = harness.SOLUTIONS / MODULES[variant.module].LESSON
+    paths = [target] if target.suffix == ".ipynb" else sorted(target.glob("*.ipynb"))
+    for path in paths:
+        if path not in _loaded:
+            _loaded[path] = harness.load(path)
+        if variant.exercise in _loaded[path].solutions:
+            return _loaded[path]
+    raise AssertionError(f"no notebook in {target} has an exercise named {variant.exercise}")
 
 
 def variant_id(v: corpus.Variant) -> str:
