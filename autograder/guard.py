@@ -11,6 +11,7 @@ Torch's built-in functions and Tensor methods are seen through a
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
 import sys
 import threading
@@ -60,7 +61,11 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], set[Any]]:
     names: set[str] = set()
     codes: set[Any] = set()
     for path in paths:
-        obj = reference.get(path)
+        try:
+            obj = reference.get(path)
+        except KeyError:  # not a PyTorch reference: e.g. a course helper such as "nnlab.train.evaluate"
+            module, _, attr = path.rpartition(".")
+            obj = getattr(importlib.import_module(module), attr)
         if isinstance(obj, type):  # an nn.Module class: catch its forward
             codes.add(obj.forward.__code__)
         elif hasattr(obj, "__code__"):

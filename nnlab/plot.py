@@ -113,3 +113,38 @@ def plot_curves(history: dict[str, Sequence[float]], *, xlabel: str = "epoch", t
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title or ylabel)
         ax.legend()
     return fig
+
+
+def plot_confusion_matrix(counts: torch.Tensor, *, title: str = "confusion matrix") -> plt.Figure:
+    """A confusion matrix (rows: true class, columns: predicted), counts written in each cell."""
+    c = _np(counts)
+    fig, ax = plt.subplots(figsize=(5, 4.4))
+    im = ax.imshow(np.log1p(c), cmap="Blues")
+    for (i, j), v in np.ndenumerate(c):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > c.max() / 2 else "black")
+    ax.set(xlabel="predicted", ylabel="true", title=title, xticks=range(c.shape[1]), yticks=range(c.shape[0]))
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="log(1 + count)")
+    return fig
+
+
+def plot_digits(
+    images: torch.Tensor,
+    labels: Sequence[str] | torch.Tensor | None = None,
+    *,
+    cols: int = 10,
+    title: str = "",
+) -> plt.Figure:
+    """A grid of 28×28 images (N, 1, 28, 28) or (N, 28, 28) with an optional caption each."""
+    imgs = _np(images).reshape(len(images), 28, 28)
+    rows = (len(imgs) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.05), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(imgs):
+            ax.imshow(imgs[k], cmap="gray_r")
+            if labels is not None:
+                ax.set_title(str(labels[k].item() if isinstance(labels, torch.Tensor) else labels[k]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
