@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import signal
 import sys
 import threading
@@ -66,6 +67,7 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], set[Any]]:
         except KeyError:  # not a PyTorch reference: e.g. a course helper such as "nnlab.train.evaluate"
             module, _, attr = path.rpartition(".")
             obj = getattr(importlib.import_module(module), attr)
+        obj = inspect.unwrap(obj)  # a decorated function (e.g. @torch.no_grad()) is caught by its own code
         if isinstance(obj, type):  # an nn.Module class: catch its forward
             codes.add(obj.forward.__code__)
         elif hasattr(obj, "__code__"):
