@@ -1,20 +1,30 @@
-"""``python -m autograder``: the course's grading commands."""
+"""``python -m autograder``: the course's commands for instructors, students and maintainers."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-
-from autograder import release
 
 HELP = """\
 nnlab's judge.
 
 Workflow
   1. Authors edit solutions/<NN_topic>/<name>.ipynb (the single source).
-  2. `python -m autograder release` regenerates the student notebooks in notebooks/ with nbgrader.
-  3. Students work in notebooks/; the test cells under each exercise check it against PyTorch.
+  2. `release` regenerates the student notebooks in notebooks/ with nbgrader.
+  3. Students work in notebooks/; the test cells under each exercise check it against PyTorch
+     (`check NOTEBOOK` prints the same verdicts, `progress` sums them up per lesson).
+  4. Instructors collect submissions as <student>/<assignment>/<notebook>.ipynb and run `grade`.
 """
+
+#: command -> module defining add_arguments(parser) and run(args) -> exit status
+COMMANDS = {
+    "release": "autograder.release",
+    "grade": "autograder.grading.cli",
+    "bench": "autograder.grading.bench",
+    "check": "autograder.selfcheck",
+    "progress": "autograder.progress",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,12 +32,18 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m autograder", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    rel = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader")
-    rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    modules = {}
+    for name, path in COMMANDS.items():
+        try:
+            module = importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name and path.startswith(exc.name):
+                continue  # command not built yet
+            raise
+        modules[name] = module
+        module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0]))
     args = parser.parse_args(argv)
-    if args.command == "release":
-        return release.release(only=args.assignments or None)
-    return 2
+    return modules[args.command].run(args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Generate the student release (``notebooks/``) from the sources (``solutions/``) with nbgrader."""
+"""Regenerate the student release (notebooks/) from the sources (solutions/) with nbgrader."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import shutil
 import tempfile
@@ -60,3 +61,11 @@ def release(root: Path = ROOT, only: list[str] | None = None) -> int:
                     shutil.rmtree(path)
     print(f"regenerated notebooks/ from solutions/: {', '.join(ids)}")
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return release(only=args.assignments or None)
