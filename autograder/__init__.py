@@ -12,6 +12,7 @@ from autograder import (
 from autograder.checks import (
     Case,
     CheckFailed,
+    NotAttempted,
     autograd_derivative,
     call_student,
     check,
@@ -19,6 +20,9 @@ from autograder.checks import (
     check_elementwise,
     check_function,
     check_module_matches,
+    check_no_warnings,
+    check_plotted_lines,
+    check_raises,
     compare,
     construct,
     elementwise_cases,
@@ -26,6 +30,7 @@ from autograder.checks import (
 )
 from autograder.guard import forbid, time_limit
 from autograder.reference import pristine
+from autograder.selfcheck import summary
 
 __all__ = [
     "inputs",
@@ -33,6 +38,8 @@ __all__ = [
     "reference",
     "Case",
     "CheckFailed",
+    "NotAttempted",
+    "summary",
     "call_student",
     "autograd_derivative",
     "check",
@@ -40,6 +47,9 @@ __all__ = [
     "check_elementwise",
     "check_function",
     "check_module_matches",
+    "check_no_warnings",
+    "check_plotted_lines",
+    "check_raises",
     "compare",
     "construct",
     "elementwise_cases",

@@ -63,6 +63,10 @@ class CheckFailed(AssertionError):
     """A grade check failed; the message teaches."""
 
 
+class NotAttempted(CheckFailed):
+    """The exercise still raises NotImplementedError."""
+
+
 def fail(message: str) -> None:
     """Fail the current check with a teaching message."""
     raise CheckFailed(message)
@@ -124,7 +128,9 @@ def call_student(
         with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
             result = fn(*args, **kwargs)
     except NotImplementedError:
-        fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code.")
+        raise NotAttempted(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
     except guard.ForbiddenCall:
         pass
     except guard.StudentTimeout:
@@ -476,3 +482,98 @@ def check_derivative(
     """
     cases = elementwise_cases(kwargs, tiers=tiers, kinks=kinks)
     check_function(student_grad, autograd_derivative(ref), cases, elementwise=True, **options)
+
+
+def check_plotted_lines(
+    draw: Callable[[], Any],
+    refs: Sequence[str | Callable],
+    *,
+    name: str,
+    forbid: Sequence[str] = (),
+    allowed_hint: str = "",
+) -> None:
+    """Check what a figure shows: panel ``i``'s first line must hold ``refs[i]`` at its own x data.
+
+    ``draw()`` builds the figure with the student's functions, e.g.
+    ``lambda: plot.plot_function_and_derivative(sigmoid, sigmoid_grad, "sigmoid")``; it runs guarded like
+    any student call. Each reference is evaluated in float64 on the plotted x (nbval ignores images, so
+    this is how a grade cell checks a plot). The figure is closed afterwards.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig = call_student(draw, Case(f"drawing the figure of {name}"), name=name, forbid=forbid, allowed_hint=allowed_hint)
+    try:
+        check(isinstance(fig, plt.Figure), f"drawing the figure of {name} gave {type(fig).__name__}, not a Figure.")
+        check(
+            len(fig.axes) >= len(refs),
+            f"the figure of {name} has {len(fig.axes)} panel(s); expected {len(refs)} (function, then derivative).",
+        )
+        for i, (ax, ref) in enumerate(zip(fig.axes, refs)):
+            panel = f"panel {i + 1} ('{ax.get_title()}')"
+            check(bool(ax.lines), f"{panel} of the figure of {name} shows no line.")
+            line = ax.lines[0]
+            x = torch.from_numpy(np.array(line.get_xdata()))
+            y = torch.from_numpy(np.array(line.get_ydata()))
+            check(
+                x.is_floating_point() and x.shape == y.shape,
+                f"{panel} of the figure of {name} does not plot one number per x (got {y.dtype} values of shape "
+                f"{tuple(y.shape)} for {tuple(x.shape)} x values): return a float tensor of the input's shape.",
+            )
+            case = Case(f"the {x.numel()} x values plotted in {panel}", (x,))
+            expected = run_reference(ref, case)
+            native = run_reference(ref, case, float64=False)
+            compare(y, expected, name=name, case=case, expected_native=native, elementwise_input=x, what="plotted line")
+    finally:
+        if isinstance(fig, plt.Figure):
+            plt.close(fig)
+
+
+def check_raises(
+    fn: Callable,
+    case: Case,
+    exceptions: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    *,
+    name: str | None = None,
+    forbid: Sequence[str] = (),
+    allowed_hint: str = "",
+    why: str = "",
+    timeout: float | None = TIMEOUT_S,
+) -> BaseException:
+    """Fail unless ``fn`` raises one of ``exceptions`` on the case (e.g. ValueError for a bad argument).
+
+    Returns the exception. A result instead of an error, another exception type, a forbidden reference or
+    ``NotImplementedError`` fail with a teaching message; ``why`` says why an error is the right answer.
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    wanted = exceptions if isinstance(exceptions, tuple) else (exceptions,)
+    names = " or ".join(e.__name__ for e in wanted)
+    check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
+    args, kwargs = _copy(case.args), _copy(case.kwargs)
+    hits: list[str] = []
+    raised: BaseException | None = None
+    try:
+        with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
+            result = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise NotAttempted(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except guard.ForbiddenCall:
+        pass
+    except guard.StudentTimeout:
+        fail(f"`{name}` did not return within {timeout:g} s on {case.label}: is there a loop that never ends?")
+    except wanted as exc:
+        raised = exc
+    except Exception as exc:  # noqa: BLE001 - the wrong kind of error becomes a message
+        fail(f"`{name}` raised {type(exc).__name__} on {case.label}; it should raise {names}. {why}".rstrip())
+    if hits:
+        uses = f" Build it from {allowed_hint}." if allowed_hint else ""
+        fail(
+            f"`{name}` calls PyTorch's `{hits[0]}`, which this exercise does not allow: "
+            f"the point is to write it yourself.{uses}"
+        )
+    if raised is None:
+        shown = f"a tensor of shape {tuple(result.shape)}" if isinstance(result, torch.Tensor) else repr(result)[:80]
+        fail(f"`{name}` returned {shown} on {case.label} instead of raising {names}. {why}".rstrip())
+    return raised

@@ -1,0 +1,85 @@
+"""Self-check and progress: one line per exercise, passed / failed with the message / not attempted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import harness
+from autograder import selfcheck
+from autograder.notebook import load, namespace_for
+
+RELEASE_01 = harness.RELEASE / "01_neurons" / "01_neurons.ipynb"
+SOURCE_01 = harness.SOLUTIONS / "01_neurons" / "01_neurons.ipynb"
+
+
+def with_cells(tmp_path: Path, replacements: dict[str, str]) -> Path:
+    """A copy of the lesson 01 release with some exercise cells replaced."""
+    nb = json.loads(RELEASE_01.read_text())
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in replacements:
+            cell["source"] = replacements[gid]
+    path = tmp_path / "01_neurons.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def statuses(results) -> dict[str, str]:
+    return {r.exercise: r.status for r in results}
+
+
+def test_untouched_release_is_not_attempted() -> None:
+    results = selfcheck.check_file(RELEASE_01)
+    assert set(statuses(results).values()) == {"not attempted"}
+    assert [r.exercise for r in results] == load(SOURCE_01).exercises()
+
+
+def test_solution_passes_everything() -> None:
+    assert set(statuses(selfcheck.check_file(SOURCE_01)).values()) == {"passed"}
+
+
+def test_partial_work_is_reported_per_exercise(tmp_path: Path) -> None:
+    solution = load(SOURCE_01).solutions
+    path = with_cells(
+        tmp_path,
+        {
+            "linear": solution["linear"],
+            "neuron": "def neuron(x, w, b, activation):\n    return activation(x @ w)\n",
+            "count_parameters": "def count_parameters(model)\n    return 0\n",
+        },
+    )
+    results = {r.exercise: r for r in selfcheck.check_file(path)}
+    assert results["linear"].status == "passed"
+    assert results["neuron"].status == "failed" and "wrong" in results["neuron"].message
+    assert results["count_parameters"].status == "error" and "SyntaxError" in results["count_parameters"].message
+    assert results["MLP"].status == "not attempted"
+    text = selfcheck.format_results(list(results.values()))
+    assert len(text.splitlines()) == len(results) + 1 and "1 of 6 exercises pass" in text
+
+
+def test_summary_checks_live_definitions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    ns = namespace_for(load(SOURCE_01))
+    results = selfcheck.summary(ns, str(RELEASE_01))
+    assert set(statuses(results).values()) == {"passed"}
+    assert "6 of 6 exercises pass" in capsys.readouterr().out
+
+
+def test_check_and_progress_commands(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", str(RELEASE_01)], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "0 of 6 exercises pass" in done.stdout
+    folder = tmp_path / "notebooks"
+    (folder / "01_neurons").mkdir(parents=True)
+    shutil.copy(SOURCE_01, folder / "01_neurons" / "01_neurons.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "progress", str(folder)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert " 6/6 " in done.stdout and "course" in done.stdout
