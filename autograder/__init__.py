@@ -58,3 +58,22 @@ __all__ = [
     "pristine",
     "time_limit",
 ]
+
+
+def _short_tracebacks_in_ipython() -> None:
+    """In a notebook, a failed check shows its teaching message, not the checks library's internals."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show_message_only(shell, etype, evalue, tb, tb_offset=None):  # noqa: ANN001, ANN202
+        shell.showtraceback((etype, evalue, tb), exception_only=True)
+
+    shell.set_custom_exc((CheckFailed,), show_message_only)
+
+
+_short_tracebacks_in_ipython()
