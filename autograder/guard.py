@@ -94,8 +94,8 @@ def forbid(*paths: str) -> Iterator[list[str]]:
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code in codes:
-            hits.append(frame.f_code.co_name)
-            raise ForbiddenCall(frame.f_code.co_name)
+            hits.append(frame.f_code.co_qualname)
+            raise ForbiddenCall(frame.f_code.co_qualname)
 
     if codes:
         sys.setprofile(profiler)

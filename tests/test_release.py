@@ -92,3 +92,41 @@ def test_source_follows_the_conventions(path: Path) -> None:
         assert lesson.grade_ids(exercise), f"exercise {exercise} has no grade cell"
     for gid, points in lesson.points.items():
         assert points > 0, f"{gid} is worth no points"
+
+
+def _markdown_after(cells: list[dict], index: int) -> str:
+    """The first markdown cell after cell ``index`` (its hints), or ''."""
+    for cell in cells[index + 1 :]:
+        if cell["cell_type"] == "markdown":
+            return "".join(cell["source"])
+    return ""
+
+
+@pytest.mark.parametrize("path", harness.source_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_every_exercise_has_progressive_hints_without_the_answer(path: Path) -> None:
+    """Right after each exercise cell: a markdown cell with 2-3 collapsed hints that quote no solution line."""
+    cells = _cells(path)
+    for i, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("solution") or cell["cell_type"] != "code":
+            continue
+        hints = _markdown_after(cells, i)
+        n = hints.count("<details>")
+        assert 2 <= n <= 3 and "Hint" in hints, (
+            f"exercise {meta['grade_id']} needs a markdown cell right after it with 2-3 <details> hints "
+            "(see CONTRIBUTING.md)"
+        )
+        src = "".join(cell["source"])
+        answer = src.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0] if "BEGIN SOLUTION" in src else ""
+        quoted = [ln.strip() for ln in answer.splitlines() if len(ln.strip()) > 15 and ln.strip() in hints]
+        assert not quoted, f"the hints of {meta['grade_id']} quote the solution: {quoted}"
+
+
+@pytest.mark.parametrize("path", harness.source_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_lesson_links_the_glossary_and_ends_with_a_self_check(path: Path) -> None:
+    cells = _cells(path)
+    first_md = next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "GLOSSARY.md" in first_md, "the first cell must link the glossary (../../GLOSSARY.md)"
+    if harness.load(path).exercises():
+        last_code = "".join([c for c in cells if c["cell_type"] == "code"][-1]["source"])
+        assert f'ag.summary(globals(), "{path.name}")' in last_code, "the last code cell must run ag.summary(...)"
