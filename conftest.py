@@ -8,4 +8,6 @@ import os
 
 os.environ.setdefault("NNLAB_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# pytest-xdist runs 2 workers on 2 cores: one thread each (and each kernel they start) avoids oversubscription
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")

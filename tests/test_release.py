@@ -87,7 +87,7 @@ def test_source_follows_the_conventions(path: Path) -> None:
     lesson = harness.load(path)
     for gid in lesson.grades:
         assert gid.startswith("test_") and "__" in gid, f"grade id {gid} is not test_<exercise>__<behaviour>"
-        assert gid[5:].split("__")[0] in lesson.solutions, f"{gid} names no exercise of {path.name}"
+        assert gid[5:].rsplit("__", 1)[0] in lesson.solutions, f"{gid} names no exercise of {path.name}"
     for exercise in lesson.solutions:
         assert lesson.grade_ids(exercise), f"exercise {exercise} has no grade cell"
     for gid, points in lesson.points.items():
