@@ -164,6 +164,8 @@ def _to64(value: Any) -> Any:
         return value.detach().to(torch.float64)
     if isinstance(value, tuple | list):
         return type(value)(_to64(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to64(v) for k, v in value.items()}
     return value
 
 

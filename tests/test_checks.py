@@ -225,3 +225,29 @@ def test_statistical_checks_accept_samplers_and_reject_wrong_scales() -> None:
         ag.stats.check_uniform(torch.rand(50000, generator=g), -1, 1, what="u")
     with pytest.raises(ag.CheckFailed):
         ag.stats.check_normal(torch.randn(50000, generator=g) * math.sqrt(2) * 0.1, 0.0, 0.1, what="n")
+
+
+def test_check_raises_wants_the_named_error() -> None:
+    def strict(x, reduction="mean"):
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        return x
+
+    case = ag.Case("reduction='average'", (torch.ones(2),), {"reduction": "average"})
+    assert isinstance(ag.check_raises(strict, case, ValueError), ValueError)
+    with pytest.raises(ag.CheckFailed, match="instead of raising ValueError"):
+        ag.check_raises(lambda x, reduction="mean": x, case, ValueError, name="loose")
+    with pytest.raises(ag.CheckFailed, match="raised KeyError"):
+        ag.check_raises(lambda x, reduction="mean": {}[reduction], case, ValueError, name="keyed")
+
+
+def test_keyword_tensors_reach_the_reference_in_float64() -> None:
+    seen = []
+
+    def ref(x, *, weight):
+        seen.append(weight.dtype)
+        return x * weight
+
+    x, w = ag.inputs.randn(5), ag.inputs.randn(5, seed=9)
+    ag.check_function(lambda x, *, weight: x * weight, ref, [ag.Case("weights", (x,), {"weight": w})])
+    assert seen == [torch.float64, torch.float32]  # float64 values, then the float32 shape/dtype/finiteness
