@@ -1,0 +1,84 @@
+"""nnlab.cnn: the lesson-07 CNN, its recipe, the CPU tuning and the benchmark's contract."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from torch import nn
+
+import nnlab
+from nnlab import cnn, data
+
+
+def test_light_cnn_shapes_and_size() -> None:
+    model = cnn.LightCNN((16, 32))
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    # conv1 16·(9+1), conv2 32·(16·9+1), fc 10·(32·49+1)
+    assert sum(p.numel() for p in model.parameters()) == 160 + 4640 + 15690
+
+
+def test_channels_last_changes_the_layout_not_the_result() -> None:
+    torch.manual_seed(0)
+    model = cnn.LightCNN((4, 8))
+    x = torch.randn(5, 1, 28, 28)
+    expected = model(x)
+    fast = cnn.to_device(model, torch.device("cpu"), channels_last=True)
+    xl = cnn.images_on(x, torch.device("cpu"), channels_last=True)
+    assert xl.is_contiguous(memory_format=torch.channels_last)
+    assert fast.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast(xl), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_tune_malloc_never_passes_a_truncated_int() -> None:
+    # 16 GiB does not fit mallopt's C int; truncated it would become 0 ("trim on every free"): it is clamped
+    assert cnn.tune_malloc(trim_threshold=16 * 2**30) is True
+    assert cnn.tune_malloc() is True  # glibc is what the course runs on
+
+
+def test_one_cycle_steps_with_every_optimizer_step_and_stops_at_the_end() -> None:
+    w = nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w], lr=0.1)
+    sched = cnn.one_cycle(opt, max_lr=1.0, total_steps=10)
+    lrs = []
+    for _ in range(12):  # two steps more than planned: the schedule stays at its end instead of raising
+        opt.zero_grad()
+        (w.sum() * 0).backward()
+        opt.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert sched.last_epoch == 9  # steps 1..10 used the rates of schedule steps 0..9
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < 9 and max(lrs) == pytest.approx(1.0, rel=0.05)
+    assert lrs[-1] < 1e-3
+
+
+def test_recipe_follows_fast_mode() -> None:
+    assert cnn.recipe(fast=True) is cnn.FAST and cnn.recipe(fast=False) is cnn.FULL
+    assert cnn.recipe() is (cnn.FAST if nnlab.FAST else cnn.FULL)
+    assert cnn.FAST.subset and cnn.FAST.epochs == 1 and cnn.FULL.subset is None
+
+
+def test_train_cnn_learns_on_a_small_subset() -> None:
+    nnlab.set_seed(0)
+    mnist = data.load_mnist(subset=1200)
+    rec = cnn.Recipe(channels=(8, 16), epochs=1, batch_size=64, subset=1200)
+    history = cnn.train_cnn(cnn.LightCNN(rec.channels), mnist, rec, device=torch.device("cpu"), progress=False)
+    assert set(history) >= {"train_loss", "test_acc", "seconds"} and len(history["test_acc"]) == 1
+    assert history["test_acc"][0] > 0.5  # chance is 0.1
+
+
+def test_benchmark_fast_reports_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cnn.benchmark(fast=True)
+    for key in ("test_accuracy", "train_seconds", "epochs", "device", "seconds_per_epoch"):
+        assert key in result, key
+    assert result["epochs"] == len(result["seconds_per_epoch"]) == cnn.FAST.epochs
+    assert 0.5 < result["test_accuracy"] <= 1.0 and result["mode"] == "fast"
+    assert "epoch 1" in capsys.readouterr().out
+
+
+def test_filter_and_feature_map_plots() -> None:
+    fig = cnn.plot_filters(torch.randn(16, 1, 3, 3))
+    assert sum(1 for ax in fig.axes if ax.images) == 16
+    fig2 = cnn.plot_feature_maps(torch.rand(5, 7, 7), cols=4)
+    assert sum(1 for ax in fig2.axes if ax.images) == 5
+    plt.close("all")
