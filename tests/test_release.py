@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,9 @@ def test_source_follows_the_conventions(path: Path) -> None:
     first = "".join(cells[0]["source"])
     assert first.lstrip().startswith("import autograder"), "the first code cell must import autograder first"
     assert cells[0]["metadata"].get("nbgrader", {}).get("locked"), "the set-up cell must be locked"
+    assert re.search(r"import nnlab\.plot|from nnlab import .*\bplot\b", first), (
+        "the set-up cell must import nnlab.plot, which sets the course's one figure style"
+    )
     lesson = harness.load(path)
     for gid in lesson.grades:
         assert gid.startswith("test_") and "__" in gid, f"grade id {gid} is not test_<exercise>__<behaviour>"
