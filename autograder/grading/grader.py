@@ -1,0 +1,283 @@
+"""Grade one submitted notebook: clean it, run the student's exercise cells in a worker, decide here.
+
+The grader's namespace holds the source notebook's set-up and locked cells (run in this process) and, for
+each exercise name, a proxy to the student's object in the worker. Grade cells (hidden tests included)
+run here: a check passes or fails in this process, with PyTorch's references and ``ag`` as imported here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder import guard
+from autograder.checks import CheckFailed
+from autograder.grading import protocol, remote
+from autograder.grading.clean import Cleaned, SourceNotebook, clean, without_hidden_tests
+
+#: Statuses of a test (``passed`` and ``failed`` are normal outcomes; the others need a look).
+CLEAN_STATUSES = ("passed", "failed")
+
+
+@dataclass
+class Options:
+    """Limits of one notebook's grading (the CLI exposes the usual ones)."""
+
+    cell_timeout: float = 120.0
+    deadline: float = 600.0
+    call_cap: float | None = None
+    memory: int = 4 << 30
+    file_bytes: int = 64 << 20
+    scratch_bytes: int = 256 << 20
+    max_processes: int = 64
+    output_cap: int = 64 << 10
+    max_restarts: int = 4
+    namespaces: bool = True
+    landlock: bool = True
+    scratch_root: str | None = None
+
+
+@dataclass
+class TestResult:
+    test: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+
+
+@dataclass
+class NotebookResult:
+    notebook: str
+    status: str  # ok, repaired, or the worst non-clean test status
+    repairs: list[str] = field(default_factory=list)
+    lossy: bool = False
+    reason: str = ""
+    tests: list[TestResult] = field(default_factory=list)
+    log: str = ""
+    sandbox: list[str] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)  # for the feedback: no hidden test in any of it
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def attention(self) -> bool:
+        return self.lossy or any(t.status not in CLEAN_STATUSES for t in self.tests)
+
+
+_TRANSFORMER: Any = None
+
+
+def ipython_to_python(code: str) -> str:
+    """Turn IPython syntax (``%magic``, ``!cmd``) into plain Python, as a kernel would (text only)."""
+    global _TRANSFORMER
+    try:
+        if _TRANSFORMER is None:
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            _TRANSFORMER = TransformerManager()
+        return _TRANSFORMER.transform_cell(code)
+    except Exception:  # noqa: BLE001 - leave it to the worker's compiler to report
+        return code
+
+
+def _feedback_cells(nb: Any, source: SourceNotebook, results: dict[str, TestResult]) -> list[dict]:
+    kinds = {c.grade_id: c.kind for c in source.cells if c.grade_id}
+    out = []
+    for cell in nb.cells if nb is not None else []:
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+        kind = kinds.get(gid, "other")
+        text = without_hidden_tests(cell.source) if kind in ("grade", "locked") else cell.source
+        entry = {"type": cell.cell_type, "kind": kind, "grade_id": gid, "source": text}
+        if kind == "grade" and gid in results:
+            entry.update(asdict(results[gid]))
+        out.append(entry)
+    return out
+
+
+def _all(source: SourceNotebook, status: str, reason: str, repairs: list[str], lossy: bool = True) -> NotebookResult:
+    tests = [TestResult(c.grade_id, 0.0, c.points, status, reason) for c in source.grade_cells()]
+    return NotebookResult(source.name, status, repairs, lossy, reason, tests)
+
+
+def grade_notebook(source: SourceNotebook, raw: bytes | None, zygote: remote.Zygote, options: Options,
+                   repairs: list[str] | None = None, lossy: bool = False) -> tuple[NotebookResult, Any]:  # fmt: skip
+    """Grade one submission of ``source`` (``raw`` None: nothing was submitted); return the result and the
+    cleaned notebook (None if it could not be read)."""
+    repairs = list(repairs or [])
+    if raw is None:
+        return _all(source, "missing", "no notebook was submitted for it", repairs), None
+    cleaned = clean(raw, source)
+    repairs += cleaned.repairs
+    lossy = lossy or cleaned.lossy
+    if cleaned.status == "corrupt":
+        return _all(source, "corrupt", cleaned.reason, repairs), None
+    scratch = Path(tempfile.mkdtemp(prefix="nnlab-grade-", dir=options.scratch_root))
+    spec = {
+        "scratch": str(scratch),
+        "memory": options.memory,
+        "file_bytes": options.file_bytes,
+        "scratch_bytes": options.scratch_bytes,
+        "cpu_seconds": int(options.deadline) + 60,
+        "max_processes": options.max_processes,
+        "namespaces": options.namespaces,
+        "landlock": options.landlock,
+        "read": zygote.config.get("read", []),
+        "env": remote.worker_env(),
+    }
+    session = remote.Session(zygote, spec, deadline=time.monotonic() + options.deadline,
+                             call_cap=options.call_cap, output_cap=options.output_cap)  # fmt: skip
+    try:
+        result = _grade(source, cleaned, session, options, repairs, lossy)
+    finally:
+        session.close()
+        zygote.sweep()
+        shutil.rmtree(scratch, ignore_errors=True)
+    result.log = session.log()
+    return result, cleaned.nb
+
+
+def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, options: Options,
+           repairs: list[str], lossy: bool) -> NotebookResult:  # fmt: skip
+    plan: list[tuple[str, str, bool]] = []
+    for sc in source.cells:
+        if sc.kind == "locked":
+            plan.append((sc.grade_id, sc.code, True))
+        elif sc.kind == "exercise":
+            plan.append((sc.grade_id, ipython_to_python(cleaned.exercises.get(sc.grade_id, "")), False))
+    broken: dict[str, str] = {}
+    skipped: set[str] = set()
+
+    def boot() -> str:
+        """Start a worker and run the cells; a cell that hangs or kills the process is left out next time."""
+        for _ in range(options.max_restarts + 1):
+            session.start()
+            restart = False
+            for gid, code, trusted in plan:
+                if gid in skipped:
+                    continue
+                err = session.execute(code, f"<{'cell' if trusted else 'exercise'} {gid}>", trusted=trusted,
+                                      timeout=options.cell_timeout)  # fmt: skip
+                if err is None:
+                    continue
+                what = "the locked cell" if trusted else "your exercise cell"
+                if err["kind"] in ("timeout", "crashed"):
+                    skipped.add(gid)
+                    broken[gid] = f"{what} {gid} was stopped: {err['message']}"
+                    restart = True
+                    break
+                first = err["message"].strip().splitlines()[0] if err["message"].strip() else ""
+                broken[gid] = f"{what} {gid} raised {err['type']}" + (f": {first}" if first else "")
+            session.take_incident()
+            if not restart:
+                return ""
+        return f"the notebook's process could not run its cells after {options.max_restarts + 1} attempts"
+
+    names = [n for sc in source.exercises() for n in sc.names]
+    tests: dict[str, TestResult] = {}
+    grade_cells = source.grade_cells()
+    try:
+        failure = boot()
+        if failure:
+            return _finish(source, cleaned, _all(source, "crashed", failure, repairs, True), {}, session)
+        random.seed(0)
+        np.random.seed(0)
+        torch.manual_seed(0)
+        ns: dict[str, Any] = {"__name__": protocol.NOTEBOOK_MODULE, "__builtins__": builtins}
+        fetched = session.fetch(names)
+        for sc in source.cells:
+            if sc.kind == "locked":
+                before = dict(ns)
+                try:
+                    exec(compile(sc.code, f"<cell {sc.grade_id}>", "exec"), ns)  # noqa: S102 - trusted source
+                except Exception as exc:  # noqa: BLE001 - the lesson or the grading machine is at fault
+                    reason = f"the grader could not run the locked cell {sc.grade_id}: {type(exc).__name__}: {exc}"
+                    return _finish(source, cleaned, _all(source, "error", reason, repairs, True), {}, session)
+                session.trusted.update({k: v for k, v in ns.items() if before.get(k, ns) is not v})
+            elif sc.kind == "exercise":
+                for name in sc.names:
+                    if name in fetched:
+                        ns[name] = fetched[name]
+        for gc in grade_cells:
+            tests[gc.grade_id] = _run_test(gc, ns, session, broken, boot, names, source)
+    except remote.NotebookDeadline:
+        pass
+    except (remote.ProcessDied, remote.ProtocolViolation) as exc:  # between tests: the rest cannot run
+        for gc in grade_cells:
+            if gc.grade_id not in tests:
+                tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, session.take_incident() or "crashed",
+                                                f"the notebook's process failed: {exc}")  # fmt: skip
+    for gc in grade_cells:
+        if gc.grade_id not in tests:
+            msg = f"not graded: the notebook used up its {options.deadline:g} s"
+            tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, "deadline", msg)
+    result = NotebookResult(source.name, "ok", repairs, lossy, "", [tests[g.grade_id] for g in grade_cells])
+    notes = [broken[g] for g, *_ in plan if g in broken]
+    result.reason = "; ".join(notes)
+    return _finish(source, cleaned, result, tests, session)
+
+
+def _finish(source: SourceNotebook, cleaned: Cleaned, result: NotebookResult, tests: dict[str, TestResult],
+            session: remote.Session) -> NotebookResult:  # fmt: skip
+    bad = [t.status for t in result.tests if t.status not in CLEAN_STATUSES]
+    order = ["error", "corrupt", "crashed", "killed", "memory", "timeout", "deadline", "ungradable", "missing"]
+    if bad:
+        result.status = min(bad, key=lambda s: order.index(s) if s in order else len(order))
+    elif result.repairs:
+        result.status = "repaired"
+    result.sandbox = list(session.flags)
+    result.cells = _feedback_cells(cleaned.nb, source, {t.test: t for t in result.tests})
+    return result
+
+
+def _run_test(gc: Any, ns: dict, session: remote.Session, broken: dict[str, str], boot: Any, names: list[str],
+              source: SourceNotebook) -> TestResult:  # fmt: skip
+    """Run one grade cell here; score its points if it raises nothing."""
+    if not session.alive:
+        failure = boot()
+        if failure:
+            return TestResult(gc.grade_id, 0.0, gc.points, "crashed", failure)
+        fetched = session.fetch(names)
+        for sc in source.exercises():
+            for name in sc.names:
+                if name in fetched:
+                    ns[name] = fetched[name]
+                else:
+                    ns.pop(name, None)
+    session.take_incident()
+    status, message = "passed", ""
+    try:
+        exec(compile(gc.code, f"<{gc.grade_id}>", "exec"), ns)  # noqa: S102 - the source's own test
+    except remote.NotebookDeadline:
+        raise
+    except remote.CannotGradeRemotely as exc:
+        status, message = "ungradable", f"could not grade remotely (a limit of the grader, not your code): {exc}"
+    except guard.StudentTimeout:
+        status, message = "timeout", "your code did not finish in time"
+    except CheckFailed as exc:
+        status, message = "failed", str(exc)
+    except AssertionError as exc:
+        status, message = "failed", str(exc) or "a check of this test failed"
+    except Exception as exc:  # noqa: BLE001 - a NameError for a missing exercise, a crash in a test...
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+    except guard.ForbiddenCall as exc:
+        status, message = "failed", f"a forbidden function was called: {exc}"
+    incident = session.take_incident()
+    if status == "failed" and incident:
+        status = incident
+    if status != "passed":
+        exercise = gc.grade_id.removeprefix("test_").split("__")[0]
+        if exercise in broken:
+            message = f"{broken[exercise]}\n{message}"
+    score = gc.points if status == "passed" else 0.0
+    return TestResult(gc.grade_id, score, gc.points, status, message[:4000])

@@ -1,0 +1,38 @@
+"""Message framing between the grader and the worker.
+
+Every message is ``!QB`` (payload length, kind) followed by the payload. The grader sends pickles
+(the worker trusts the grader); the worker answers with ``torch.save`` archives that the grader reads
+with ``torch.load(weights_only=True)`` and then checks node by node (the grader never trusts the worker).
+
+Values travel as tagged tuples:
+
+=========================  =====================================================================
+``("v", x)``               None, bool, int, float, complex or str
+``("b", x)``               bytes
+``("T", rid, t, meta, g)`` a tensor by value (``meta``: requires_grad, parameter, has grad_fn), its grad
+``("A", i)``               the i-th tensor argument of the current call, itself (in-place results)
+``("S", dims)``            torch.Size; ``("D", name)`` a dtype; ``("V", name)`` a device
+``("tu"|"li", items)``     tuple, list; ``("di", [(k, v), ...])`` dict
+``("N", t)``               a numpy array (sent as a tensor)
+``("G", module, name)``    a class the grader imports itself (torch, numpy, builtins, ...)
+``("H", rid, name, c)``    a handle to any other object, kept in the worker (``c``: callable)
+=========================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import struct
+
+HEADER = struct.Struct("!QB")
+PICKLE = ord("P")
+TORCH = ord("T")
+#: The largest message the grader accepts from a worker.
+MAX_MESSAGE = 256 * 1024 * 1024
+#: Name of the notebook namespace (``__module__`` of functions and classes defined in cells).
+NOTEBOOK_MODULE = "__nnlab_notebook__"
+#: Modules whose classes may be named by reference (``"G"`` nodes), resolved in ``sys.modules`` only.
+CLASS_MODULES = ("builtins", "torch", "numpy", "collections", "nnlab", "autograder", "abc", "enum", "typing")
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    return HEADER.pack(len(payload), kind) + payload

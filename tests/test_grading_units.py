@@ -1,0 +1,95 @@
+"""The grader's parts that need no worker: cleaning a notebook, finding submissions, zips, shards."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import hostile
+import nbformat
+import pytest
+from hostile import lesson_01
+
+from autograder.grading import clean, discover
+
+LESSON = hostile.Lesson(*lesson_01.LESSON)
+
+
+def _raw(nb) -> bytes:
+    return nbformat.writes(nb).encode()
+
+
+def test_clean_submission_is_untouched() -> None:
+    result = clean.clean(_raw(LESSON.solved()), LESSON.source)
+    assert result.status == "ok" and not result.repairs and not result.lossy
+    assert result.exercises == {k: v.strip() + "\n" for k, v in LESSON.solutions.items()}
+
+
+def test_clean_restores_tests_from_the_source_with_hidden_tests() -> None:
+    nb = LESSON.solved()
+    i = hostile.cell_index(nb, "test_linear__batch_dims")
+    nb.cells[i].source = "pass"
+    result = clean.clean(_raw(nb), LESSON.source)
+    restored = next(
+        c for c in result.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_linear__batch_dims"
+    )
+    assert "### BEGIN HIDDEN TESTS" in restored.source  # graded with the source's hidden tests
+    assert result.repairs == ["restored edited test cell test_linear__batch_dims"]
+    assert not result.lossy
+
+
+def test_clean_keeps_the_student_answer_of_a_duplicated_exercise_and_says_so() -> None:
+    nb = LESSON.solved({"neuron": "def neuron(x, w, b, activation):\n    return 1\n"})
+    i = hostile.cell_index(nb, "neuron")
+    twin = nbformat.v4.new_code_cell("def neuron(x, w, b, activation):\n    return 2\n", metadata=nb.cells[i].metadata)
+    nb.cells.insert(i + 1, twin)
+    result = clean.clean(_raw(nb), LESSON.source)
+    assert "return 2" in result.exercises["neuron"]
+    assert result.lossy and "appears 2 times" in result.repairs[0]
+
+
+@pytest.mark.parametrize(
+    "raw, phrase",
+    [(b"", "not valid JSON"), (b'{"cells": 3}', "not a notebook"), (b"\xff\xfe{", "not valid JSON")],
+)
+def test_clean_reports_corrupt_files(raw: bytes, phrase: str) -> None:
+    result = clean.clean(raw, LESSON.source)
+    assert result.status == "corrupt" and phrase in result.reason
+
+
+def test_clean_salvages_an_invalid_but_readable_notebook() -> None:
+    nb = LESSON.solved()
+    data = nbformat.writes(nb)
+    broken = data.replace('"nbformat": 4', '"nbformat": 4, "extra_key": 1', 1)
+    result = clean.clean(broken.encode(), LESSON.source)
+    assert result.status == "repaired" and "repaired an invalid notebook structure" in result.repairs
+
+
+def test_misnamed_notebooks_are_matched(tmp_path: Path) -> None:
+    for name in ["01_neurons-Copy1.ipynb", "notes.ipynb"]:
+        (tmp_path / name).write_text("{}")
+    found = discover.notebooks_in(tmp_path)
+    match = discover.match_notebooks(["01_neurons.ipynb"], found, tmp_path)
+    assert match["01_neurons.ipynb"].path.name == "01_neurons-Copy1.ipynb"
+    assert "misnamed" in match["01_neurons.ipynb"].repair
+    exact = discover.match_notebooks(["notes.ipynb"], found, tmp_path)
+    assert exact["notes.ipynb"].path.name == "notes.ipynb" and not exact["notes.ipynb"].repair
+
+
+def test_zip_extraction_refuses_paths_outside_and_keeps_only_notebooks(tmp_path: Path) -> None:
+    archive = tmp_path / "subs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("alice/01_neurons/01_neurons.ipynb", "{}")
+        zf.writestr("../escape.ipynb", "{}")
+        zf.writestr("/abs/escape.ipynb", "{}")
+        zf.writestr("alice/01_neurons/torch.py", "import os")
+    out = discover.extract_zip(archive, tmp_path / "x")
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == [".complete", "alice/01_neurons/01_neurons.ipynb"]
+    assert not (tmp_path / "escape.ipynb").exists()
+
+
+def test_shards_partition_the_students() -> None:
+    names = [f"student{i}" for i in range(200)]
+    shards = [discover.shard_of(n, 3) for n in names]
+    assert set(shards) == {1, 2, 3} and shards == [discover.shard_of(n, 3) for n in names]
