@@ -143,7 +143,7 @@ def call_student(
     if hits:
         uses = f" Build it from {allowed_hint}." if allowed_hint else ""
         fail(
-            f"`{name}` calls PyTorch's `{hits[0]}`, which this exercise does not allow: "
+            f"`{name}` calls `{hits[0]}`, which this exercise does not allow: "
             f"the point is to write it yourself.{uses}"
         )
     with pristine():
@@ -572,7 +572,7 @@ def check_raises(
     if hits:
         uses = f" Build it from {allowed_hint}." if allowed_hint else ""
         fail(
-            f"`{name}` calls PyTorch's `{hits[0]}`, which this exercise does not allow: "
+            f"`{name}` calls `{hits[0]}`, which this exercise does not allow: "
             f"the point is to write it yourself.{uses}"
         )
     if raised is None:

@@ -136,11 +136,20 @@ def fit(
     optimizer: torch.optim.Optimizer,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
     progress: bool = True,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    train_epoch: Callable[..., tuple[float, float]] | None = None,
+    evaluate: Callable[..., tuple[float, float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Train for ``epochs`` and evaluate after each; returns the history of losses, accuracies and seconds."""
+    """Train for ``epochs`` and evaluate after each; returns the history of losses, accuracies and seconds.
+
+    ``scheduler`` (if any) steps once after each epoch. ``train_epoch(model, batches, loss_fn, optimizer)`` and
+    ``evaluate(model, batches, loss_fn)`` replace this module's own loops (a lesson trains with the student's);
+    with ``progress``, such a ``train_epoch`` sees the batches wrapped in a tqdm bar.
+    """
     import time
 
     history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")}
+    run_eval = evaluate or _evaluate
     epochs_iter = range(1, epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -148,14 +157,27 @@ def fit(
         epochs_iter = tqdm(epochs_iter, desc="epochs")
     for epoch in epochs_iter:
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train, loss_fn, optimizer, progress=progress, desc=f"epoch {epoch}")
+        if train_epoch is None:
+            train_loss, train_acc = _train_epoch(
+                model, train, loss_fn, optimizer, progress=progress, desc=f"epoch {epoch}"
+            )
+        else:
+            train_loss, train_acc = train_epoch(
+                model, _progress(train, len(train), f"epoch {epoch}", progress), loss_fn, optimizer
+            )
         seconds = time.perf_counter() - start
-        test_loss, test_acc = evaluate(model, test, loss_fn)
+        test_loss, test_acc = run_eval(model, test, loss_fn)
+        if scheduler is not None:
+            scheduler.step()
         for key, value in zip(history, (train_loss, train_acc, test_loss, test_acc, seconds), strict=True):
             history[key].append(value)
         if progress:
             epochs_iter.set_postfix(train_loss=f"{train_loss:.3f}", test_acc=f"{test_acc:.4f}")
     return history
+
+
+# fit's keyword arguments shadow these names inside it
+_train_epoch, _evaluate = train_epoch, evaluate
 
 
 @torch.no_grad()
