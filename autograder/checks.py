@@ -107,6 +107,47 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def _run_guarded(
+    fn: Callable,
+    args: tuple,
+    kwargs: dict,
+    case: Case,
+    *,
+    name: str,
+    forbid: Sequence[str],
+    allowed_hint: str,
+    timeout: float | None,
+) -> tuple[Any, Exception | None]:
+    """Call student code under the forbid guard and the time limit; return (result, exception it raised).
+
+    Not implemented, a forbidden reference, a time-out or endless recursion fail here with a teaching message.
+    """
+    check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
+    hits: list[str] = []
+    result, raised = None, None
+    try:
+        with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
+            result = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise NotAttempted(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except guard.ForbiddenCall:
+        pass
+    except guard.StudentTimeout:
+        fail(f"`{name}` did not return within {timeout:g} s on {case.label}: is there a loop that never ends?")
+    except RecursionError:
+        fail(f"`{name}` recursed without end on {case.label}: does it call itself?")
+    except Exception as exc:  # noqa: BLE001 - the caller turns it into a verdict
+        raised = exc
+    if hits:
+        uses = f" Build it from {allowed_hint}." if allowed_hint else ""
+        fail(
+            f"`{name}` calls `{hits[0]}`, which this exercise does not allow: the point is to write it yourself.{uses}"
+        )
+    return result, raised
+
+
 def call_student(
     fn: Callable,
     case: Case,
@@ -121,31 +162,13 @@ def call_student(
     Fails (with a teaching message) on NotImplementedError, any exception, a
     forbidden reference, a time-out, or a change to the caller's input.
     """
-    check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
     args, kwargs = _copy(case.args), _copy(case.kwargs)
-    hits: list[str] = []
-    try:
-        with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
-            result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise NotAttempted(
-            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
-    except guard.ForbiddenCall:
-        pass
-    except guard.StudentTimeout:
-        fail(f"`{name}` did not return within {timeout:g} s on {case.label}: is there a loop that never ends?")
-    except RecursionError:
-        fail(f"`{name}` recursed without end on {case.label}: does it call itself?")
-    except Exception as exc:  # noqa: BLE001 - any student error becomes a message
+    result, exc = _run_guarded(
+        fn, args, kwargs, case, name=name, forbid=forbid, allowed_hint=allowed_hint, timeout=timeout
+    )
+    if exc is not None:
         hint = next((h for pattern, h in ERROR_HINTS if pattern in str(exc)), "")
         fail(f"`{name}` raised {type(exc).__name__} on {case.label}: {exc}" + (f"\nHint: {hint}" if hint else ""))
-    if hits:
-        uses = f" Build it from {allowed_hint}." if allowed_hint else ""
-        fail(
-            f"`{name}` calls `{hits[0]}`, which this exercise does not allow: "
-            f"the point is to write it yourself.{uses}"
-        )
     with pristine():
         changed = not (_same(args, case.args) and _same(kwargs, case.kwargs))
     check(
@@ -550,31 +573,12 @@ def check_raises(
     name = name or getattr(fn, "__name__", "your function")
     wanted = exceptions if isinstance(exceptions, tuple) else (exceptions,)
     names = " or ".join(e.__name__ for e in wanted)
-    check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
-    args, kwargs = _copy(case.args), _copy(case.kwargs)
-    hits: list[str] = []
-    raised: BaseException | None = None
-    try:
-        with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
-            result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise NotAttempted(
-            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
-    except guard.ForbiddenCall:
-        pass
-    except guard.StudentTimeout:
-        fail(f"`{name}` did not return within {timeout:g} s on {case.label}: is there a loop that never ends?")
-    except wanted as exc:
-        raised = exc
-    except Exception as exc:  # noqa: BLE001 - the wrong kind of error becomes a message
-        fail(f"`{name}` raised {type(exc).__name__} on {case.label}; it should raise {names}. {why}".rstrip())
-    if hits:
-        uses = f" Build it from {allowed_hint}." if allowed_hint else ""
-        fail(
-            f"`{name}` calls `{hits[0]}`, which this exercise does not allow: "
-            f"the point is to write it yourself.{uses}"
-        )
+    result, raised = _run_guarded(
+        fn, _copy(case.args), _copy(case.kwargs), case,
+        name=name, forbid=forbid, allowed_hint=allowed_hint, timeout=timeout,
+    )  # fmt: skip
+    if raised is not None and not isinstance(raised, wanted):
+        fail(f"`{name}` raised {type(raised).__name__} on {case.label}; it should raise {names}. {why}".rstrip())
     if raised is None:
         shown = f"a tensor of shape {tuple(result.shape)}" if isinstance(result, torch.Tensor) else repr(result)[:80]
         fail(f"`{name}` returned {shown} on {case.label} instead of raising {names}. {why}".rstrip())
