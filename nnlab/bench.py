@@ -22,6 +22,24 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAINING = {"mlp": "nnlab.mlp", "cnn": "nnlab.cnn"}
 
 
+def training_result(
+    history: dict[str, list[float]], *, epochs: int, device: object, fast: bool, **extra: object
+) -> dict:
+    """The JSON line every training benchmark ends with (from ``nnlab.train.fit``'s history)."""
+    import torch
+
+    return {
+        "test_accuracy": round(history["test_acc"][-1], 4),
+        "train_seconds": round(sum(history["seconds"]), 2),
+        "epochs": epochs,
+        "device": str(device),
+        "seconds_per_epoch": [round(s, 3) for s in history["seconds"]],
+        "mode": "fast" if fast else "full",
+        "threads": torch.get_num_threads(),
+        **extra,
+    }
+
+
 def run_notebook(path: Path, *, fast: bool, timeout: int = 600) -> float:
     """Execute a notebook top to bottom in a fresh kernel (in its folder); return wall seconds."""
     import nbformat

@@ -30,6 +30,7 @@ from torch import nn
 import nnlab
 import nnlab.plot  # noqa: F401 - the course style
 from nnlab import data, train
+from nnlab.bench import training_result
 
 #: glibc's mallopt parameters (malloc.h).
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -198,18 +199,10 @@ def benchmark(fast: bool = False) -> dict:
     total = time.perf_counter() - start
     for epoch, (sec, acc) in enumerate(zip(history["seconds"], history["test_acc"], strict=True), 1):
         print(f"epoch {epoch}: {sec:6.2f} s training, test accuracy {acc:.4f}", flush=True)
-    return {
-        "test_accuracy": round(history["test_acc"][-1], 4),
-        "train_seconds": round(sum(history["seconds"]), 2),
-        "epochs": rec.epochs,
-        "device": str(device),
-        "seconds_per_epoch": [round(s, 2) for s in history["seconds"]],
-        "wall_seconds_with_evaluation": round(total, 2),
-        "parameters": n_params,
-        "threads": torch.get_num_threads(),
-        "batch_size": rec.batch_size,
-        "mode": "fast" if fast else "full",
-    }
+    return training_result(
+        history, epochs=rec.epochs, device=device, fast=fast,
+        wall_seconds_with_evaluation=round(total, 2), parameters=n_params, batch_size=rec.batch_size,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- what a CNN learned

@@ -18,6 +18,7 @@ from torch import nn
 
 import nnlab
 from nnlab import train
+from nnlab.bench import training_result
 from nnlab.data import MNIST, load_mnist
 
 
@@ -127,17 +128,9 @@ def benchmark(fast: bool = False) -> dict:
         zip(history["seconds"], history["train_loss"], history["test_acc"], strict=True), 1
     ):
         print(f"epoch {epoch:2d}  {seconds:5.2f} s  train loss {loss:.4f}  test accuracy {acc:.4f}", flush=True)
-    result = {
-        "test_accuracy": round(history["test_acc"][-1], 4),
-        "train_seconds": round(sum(history["seconds"]), 2),
-        "epochs": cfg.epochs,
-        "device": str(device),
-        "seconds_per_epoch": [round(s, 3) for s in history["seconds"]],
-        "wall_seconds": round(wall, 2),
-        "mode": "fast" if fast else "full",
-        "config": asdict(cfg),
-        "threads": torch.get_num_threads(),
-    }
+    result = training_result(
+        history, epochs=cfg.epochs, device=device, fast=fast, wall_seconds=round(wall, 2), config=asdict(cfg)
+    )
     print(
         f"trained in {result['train_seconds']:.2f} s (wall {wall:.2f} s with evaluation); "
         f"test accuracy {result['test_accuracy']:.4f} (target {cfg.target_accuracy:.2f})",
