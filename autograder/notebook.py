@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MARKERS = re.compile(r"^\s*### (BEGIN|END) (HIDDEN TESTS|SOLUTION)\s*$", re.MULTILINE)
+MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (HIDDEN TESTS|SOLUTION)[ \t]*$\n?", re.MULTILINE)
 
 
 @dataclass

@@ -18,17 +18,13 @@ from typing import Any
 
 import nbformat
 
+from autograder.notebook import strip_markers
+
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
-MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (HIDDEN TESTS|SOLUTION)[ \t]*$\n?", re.MULTILINE)
 HIDDEN = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?", re.MULTILINE | re.DOTALL
 )
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*$.*?^[ \t]*### END SOLUTION[ \t]*$", re.MULTILINE | re.DOTALL)
-
-
-def strip_markers(source: str) -> str:
-    """The code as the grader runs it: nbgrader's BEGIN/END lines removed, what is between them kept."""
-    return MARKERS.sub("", source)
 
 
 def without_hidden_tests(source: str) -> str:
