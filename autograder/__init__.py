@@ -28,11 +28,12 @@ from autograder.checks import (
     elementwise_cases,
     fail,
 )
-from autograder.guard import forbid, time_limit
+from autograder.guard import AUTOGRAD, forbid, time_limit
 from autograder.reference import pristine
 from autograder.selfcheck import summary
 
 __all__ = [
+    "AUTOGRAD",
     "inputs",
     "stats",
     "reference",

@@ -32,6 +32,29 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Every way to ask autograd for a derivative: forbidden inside exercises that compute one by hand.
+AUTOGRAD: tuple[str, ...] = (
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+    "torch.Tensor.backward",
+    "torch.autograd.forward_ad.make_dual",
+    "torch.autograd.functional.jacobian",
+    "torch.autograd.functional.hessian",
+    "torch.autograd.functional.vjp",
+    "torch.autograd.functional.jvp",
+    "torch.autograd.functional.vhp",
+    "torch.autograd.functional.hvp",
+    "torch.func.grad",
+    "torch.func.grad_and_value",
+    "torch.func.vjp",
+    "torch.func.jvp",
+    "torch.func.jacrev",
+    "torch.func.jacfwd",
+    "torch.func.hessian",
+    "torch.func.linearize",
+)
+
+
 class ForbiddenCall(BaseException):
     """Raised inside student code that reaches a forbidden reference.
 

@@ -305,6 +305,11 @@ def tanh_grad(x):
     return 1 - torch.tanh(x) ** 2
 
 
+@wrong("tanh_grad", "torch.func: vmap of grad of the lesson's tanh")
+def tanh_grad(x):
+    return torch.func.vmap(torch.func.grad(tanh))(x.reshape(-1)).reshape(x.shape)  # noqa: F821
+
+
 @correct("tanh_grad", "sech^2 as 4 / (e^x + e^-x)^2: 4/inf = 0 is harmless")
 def tanh_grad(x):
     return 4 / (torch.exp(x) + torch.exp(-x)) ** 2
@@ -386,6 +391,11 @@ def relu_grad(x):
 @wrong("relu_grad", "sign(x): -1 for negative inputs")
 def relu_grad(x):
     return torch.sign(x)
+
+
+@wrong("relu_grad", "forward-mode autograd: torch.func.jvp with a tangent of ones")
+def relu_grad(x):
+    return torch.func.jvp(relu, (x,), (torch.ones_like(x),))[1]  # noqa: F821
 
 
 @correct("relu_grad", "torch.where(x > 0, 1.0, 0.0) cast to x's dtype")

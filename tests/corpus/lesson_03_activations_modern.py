@@ -180,6 +180,16 @@ def softmax_jacobian(x):
     return s * (1 - s)
 
 
+@wrong("softmax_jacobian", "torch.func.jacrev of the lesson's softmax")
+def softmax_jacobian(x):
+    return torch.func.jacrev(lambda t: softmax(t, 0))(x)  # noqa: F821
+
+
+@wrong("softmax_jacobian", "forward-mode autograd: torch.func.jacfwd of the lesson's softmax")
+def softmax_jacobian(x):
+    return torch.func.jacfwd(lambda t: softmax(t, 0))(x)  # noqa: F821
+
+
 @correct("softmax_jacobian", "s_i (delta_ij - s_j) by broadcasting")
 def softmax_jacobian(x):
     s = softmax(x, 0)  # noqa: F821
@@ -324,6 +334,11 @@ def gelu_grad(x):
 @wrong("gelu_grad", "density without its 1 / sqrt(2 pi)")
 def gelu_grad(x):
     return 0.5 * (1 + torch.erf(x / math.sqrt(2))) + x * torch.exp(-x * x / 2)
+
+
+@wrong("gelu_grad", "autograd's vjp with a vector of ones")
+def gelu_grad(x):
+    return torch.autograd.functional.vjp(gelu, x, torch.ones_like(x))[1]  # noqa: F821
 
 
 @correct("gelu_grad", "erfc form of Phi plus x phi(x) with torch.addcmul")
