@@ -3,16 +3,20 @@
 ``forbid("torch.sigmoid", "torch.nn.functional.sigmoid")`` catches a reference
 however it is reached: ``torch.sigmoid(x)``, ``x.sigmoid()``, ``x.sigmoid_()``,
 ``nn.Sigmoid()``, ``torch.special.expit`` or an alias bound before the check ran.
-Torch's built-in functions and Tensor methods are seen through a
-``TorchFunctionMode`` (matched by name); plain Python functions such as
-``torch.nn.init.xavier_uniform_`` through ``sys.setprofile`` (matched by code).
+Torch's built-in functions, Tensor methods and ``torch.ops`` operators are seen
+through a ``TorchFunctionMode`` (matched by name); plain Python functions such as
+``torch.nn.init.xavier_uniform_`` through ``sys.setprofile`` (matched by code). A
+``torch.nn.functional`` function is caught both ways, so that its kernel reached
+directly (``torch._C._nn.mse_loss``, ``torch.ops.aten.mse_loss``) is caught too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import importlib
 import inspect
+import re
 import signal
 import sys
 import threading
@@ -29,6 +33,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "softmax": ("_softmax", "special_softmax"),
     "log_softmax": ("_log_softmax", "special_log_softmax"),
     "silu": ("swish",),
+    # kernels under another name than the torch.nn.functional function that wraps them
+    "cross_entropy": ("cross_entropy_loss",),
+    "nll_loss": ("nll_loss_nd", "nll_loss2d"),
+    "max_pool2d": ("max_pool2d_with_indices",),
 }
 
 
@@ -52,6 +60,7 @@ AUTOGRAD: tuple[str, ...] = (
     "torch.func.jacfwd",
     "torch.func.hessian",
     "torch.func.linearize",
+    "torch.ops.aten.*backward*",  # torch's own backward kernels, e.g. torch.ops.aten.gelu_backward
 )
 
 
@@ -67,24 +76,61 @@ class StudentTimeout(BaseException):
 
 
 class _Spy(TorchFunctionMode):
-    def __init__(self, names: set[str], hits: list[str]) -> None:
+    def __init__(self, names: set[str], patterns: re.Pattern | None, hits: list[str]) -> None:
         super().__init__()
         self.names = names
+        self.patterns = patterns
         self.hits = hits
+
+    def forbidden(self, name: str) -> bool:
+        base = name.split(".", 1)[0]  # an operator overload: torch.ops.aten.sigmoid.default is "sigmoid.default"
+        return (
+            base in self.names
+            or (base.endswith("_") and base[:-1] in self.names)
+            or (self.patterns is not None and self.patterns.fullmatch(base) is not None)
+        )
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         name = getattr(func, "__name__", "")
-        if name in self.names or (name.endswith("_") and name[:-1] in self.names):
+        if self.forbidden(name):
+            name = _label(func, name)
             self.hits.append(name)
             raise ForbiddenCall(name)
         return func(*args, **(kwargs or {}))
 
 
-def _resolve(paths: tuple[str, ...]) -> tuple[set[str], set[Any]]:
-    """Names of built-ins for the function mode and code objects for the profiler."""
+def _label(func: Any, name: str) -> str:
+    """How a forbidden call is named to the student: as they most likely wrote it."""
+    if type(func).__module__ == "torch._ops":  # an operator: torch.ops.aten.sigmoid.default
+        return f"torch.ops.{func}"
+    module = getattr(func, "__module__", None) or ""
+    if not module.startswith("torch._C"):
+        return name
+    try:  # F.gelu is the binding torch._C._nn.gelu itself: name it as the public function
+        if reference.get(f"torch.nn.functional.{name}") is func:
+            return f"torch.nn.functional.{name}"
+    except KeyError:
+        pass
+    return f"{module}.{name}"  # a private binding, e.g. torch._C._nn.mse_loss
+
+
+def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[Any]]:
+    """Names of built-ins and name patterns for the function mode, and code objects for the profiler.
+
+    ``torch.ops.aten.NAME`` names an operator (all its overloads); a ``*`` in it makes a pattern,
+    e.g. ``torch.ops.aten.*backward*`` for every backward kernel.
+    """
     names: set[str] = set()
+    patterns: list[str] = []
     codes: set[Any] = set()
     for path in paths:
+        if path.startswith("torch.ops."):
+            op = path.rpartition(".")[2]
+            if "*" in op:
+                patterns.append(fnmatch.translate(op))
+            else:
+                names.add(op)
+            continue
         try:
             obj = reference.get(path)
         except KeyError:  # not a PyTorch reference: e.g. a course helper such as "nnlab.train.evaluate"
@@ -95,10 +141,13 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], set[Any]]:
             codes.add(obj.forward.__code__)
         elif hasattr(obj, "__code__"):
             codes.add(obj.__code__)
+            if path.startswith("torch.nn.functional."):  # and the kernel it wraps, e.g. torch._C._nn.mse_loss
+                short = path.rpartition(".")[2]
+                names.update({short, *ALIASES.get(short, ())})
         else:
             short = getattr(obj, "__name__", path.rpartition(".")[2])
             names.update({short, *ALIASES.get(short, ())})
-    return names, codes
+    return names, (re.compile("|".join(patterns)) if patterns else None), codes
 
 
 @contextlib.contextmanager
@@ -112,7 +161,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
     if not paths:
         yield hits
         return
-    names, codes = _resolve(paths)
+    names, patterns, codes = _resolve(paths)
     previous = sys.getprofile()
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
@@ -123,7 +172,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
     if codes:
         sys.setprofile(profiler)
     try:
-        with _Spy(names, hits):
+        with _Spy(names, patterns, hits):
             yield hits
     finally:
         if codes:

@@ -99,11 +99,37 @@ def test_get_rejects_unknown_names() -> None:
         lambda x: nn.Sigmoid()(x),
         lambda x: torch.special.expit(x),
         lambda x: torch._C._VariableFunctions.sigmoid(x),
+        lambda x: torch.ops.aten.sigmoid(x),
+        lambda x: torch.ops.aten.sigmoid.default(x),
     ],
-    ids=["torch.sigmoid", "method", "in-place method", "F.sigmoid", "nn.Sigmoid", "expit", "C binding"],
+    ids=[
+        "torch.sigmoid",
+        "method",
+        "in-place method",
+        "F.sigmoid",
+        "nn.Sigmoid",
+        "expit",
+        "C binding",
+        "aten operator",
+        "aten overload",
+    ],
 )
 def test_every_form_of_a_forbidden_reference_is_caught(call) -> None:
     assert "does not allow" in failure(call)
+
+
+def test_autograd_ban_covers_backward_kernels_and_only_them() -> None:
+    """ag.AUTOGRAD's pattern catches every aten backward kernel; forward operators stay allowed."""
+    x = torch.randn(5)
+    for kernel in (
+        lambda: torch.ops.aten.tanh_backward(torch.ones(5), x.tanh()),
+        lambda: torch.ops.aten.gelu_backward.default(torch.ones(5), x),
+        lambda: torch.ops.aten._softmax_backward_data(torch.ones(5), x.softmax(0), 0, x.dtype),
+    ):
+        with pytest.raises(guard.ForbiddenCall, match=r"torch\.ops\.aten\..*backward"), guard.forbid(*ag.AUTOGRAD):
+            kernel()
+    with guard.forbid(*ag.AUTOGRAD):
+        torch.ops.aten.gelu(x) + torch.tanh(x).sum() + torch.exp(x).mul(2).sum()
 
 
 def test_swallowing_the_forbidden_call_does_not_help() -> None:

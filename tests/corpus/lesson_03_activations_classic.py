@@ -20,6 +20,11 @@ def sigmoid(x):
     return torch.exp(x) / (1 + torch.exp(x))
 
 
+@wrong("sigmoid", "torch's own kernel through an operator overload: torch.ops.aten.sigmoid.default")
+def sigmoid(x):
+    return torch.ops.aten.sigmoid.default(x)
+
+
 @wrong("sigmoid", "sign flipped in the exponent: computes sigmoid(-x)")
 def sigmoid(x):
     return 1 / (1 + torch.exp(x))
@@ -308,6 +313,11 @@ def tanh_grad(x):
 @wrong("tanh_grad", "torch.func: vmap of grad of the lesson's tanh")
 def tanh_grad(x):
     return torch.func.vmap(torch.func.grad(tanh))(x.reshape(-1)).reshape(x.shape)  # noqa: F821
+
+
+@wrong("tanh_grad", "torch's own backward kernel: torch.ops.aten.tanh_backward")
+def tanh_grad(x):
+    return torch.ops.aten.tanh_backward(torch.ones_like(x), tanh(x))  # noqa: F821
 
 
 @correct("tanh_grad", "sech^2 as 4 / (e^x + e^-x)^2: 4/inf = 0 is harmless")

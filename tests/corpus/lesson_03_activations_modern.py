@@ -341,6 +341,11 @@ def gelu_grad(x):
     return torch.autograd.functional.vjp(gelu, x, torch.ones_like(x))[1]  # noqa: F821
 
 
+@wrong("gelu_grad", "torch's own backward kernel: torch.ops.aten.gelu_backward.default")
+def gelu_grad(x):
+    return torch.ops.aten.gelu_backward.default(torch.ones_like(x), x)
+
+
 @correct("gelu_grad", "erfc form of Phi plus x phi(x) with torch.addcmul")
 def gelu_grad(x):
     phi = torch.exp(-0.5 * x**2) * (2 * math.pi) ** -0.5

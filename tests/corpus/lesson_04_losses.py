@@ -69,6 +69,11 @@ def mse_loss(input, target, reduction="mean"):
     return nn.functional.mse_loss(input, target, reduction=reduction)
 
 
+@wrong("mse_loss", "the kernel behind F.mse_loss, called directly: torch._C._nn.mse_loss")
+def mse_loss(input, target, reduction="mean"):
+    return torch._C._nn.mse_loss(input, target, {"none": 0, "mean": 1, "sum": 2}[reduction])
+
+
 @correct("mse_loss", "a dict of reductions and a product instead of a power")
 def apply_reduction(loss, reduction):
     reducers = {"none": lambda t: t, "mean": torch.mean, "sum": torch.sum}
@@ -542,6 +547,12 @@ def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=
 @wrong("cross_entropy", "uses F.log_softmax")
 def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0):
     return nll_loss(nn.functional.log_softmax(input, dim=1), target, weight=weight, reduction=reduction)  # noqa: F821
+
+
+@wrong("cross_entropy", "the kernel behind F.cross_entropy: torch.ops.aten.cross_entropy_loss")
+def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0):
+    code = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    return torch.ops.aten.cross_entropy_loss(input, target, weight, code, -100, label_smoothing)
 
 
 @correct("cross_entropy", "max subtracted by hand; one dense smoothed target for both kinds of target")

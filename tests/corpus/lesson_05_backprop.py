@@ -293,6 +293,11 @@ def relu_backward(grad_output, input):
     return torch.func.jvp(torch.relu, (input,), (grad_output,))[1]
 
 
+@wrong("relu_backward", "torch's own backward kernel: torch.ops.aten.threshold_backward")
+def relu_backward(grad_output, input):
+    return torch.ops.aten.threshold_backward(grad_output, input, 0.0)
+
+
 @correct("relu_backward", "torch.where with a scalar 0")
 def relu_backward(grad_output, input):
     return torch.where(input > 0, grad_output, 0.0)

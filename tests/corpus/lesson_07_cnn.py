@@ -350,6 +350,11 @@ def max_pool2d(input, kernel_size, stride=None):
     return input.reshape(n, c, h // kh, kh, w // kw, kw).amax(dim=(3, 5))
 
 
+@wrong("max_pool2d", "the kernel behind F.max_pool2d: torch.ops.aten.max_pool2d_with_indices")
+def max_pool2d(input, kernel_size, stride=None):
+    return torch.ops.aten.max_pool2d_with_indices(input, kernel_size, stride or kernel_size)[0]
+
+
 @correct("max_pool2d", "a loop over window offsets with torch.maximum")
 def max_pool2d(input, kernel_size, stride=None):
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
