@@ -5,7 +5,8 @@ however it is reached: ``torch.sigmoid(x)``, ``x.sigmoid()``, ``x.sigmoid_()``,
 ``nn.Sigmoid()``, ``torch.special.expit`` or an alias bound before the check ran.
 Torch's built-in functions, Tensor methods and ``torch.ops`` operators are seen
 through a ``TorchFunctionMode`` (matched by name); plain Python functions such as
-``torch.nn.init.xavier_uniform_`` through ``sys.setprofile`` (matched by code). A
+``torch.nn.init.xavier_uniform_`` through ``sys.setprofile`` (matched by code), which also
+sees every call of a built-in, so switching the function modes off does not hide one. A
 ``torch.nn.functional`` function is caught both ways, so that its kernel reached
 directly (``torch._C._nn.mse_loss``, ``torch.ops.aten.mse_loss``) is caught too.
 """
@@ -23,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import torch._ops
 from torch.overrides import TorchFunctionMode
 
 from autograder import reference
@@ -99,6 +101,19 @@ class _Spy(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+# the Python frames through which every torch.ops operator is called
+_OP_CALLS = {torch._ops.OpOverload.__call__.__code__, torch._ops.OpOverloadPacket.__call__.__code__}
+
+
+def _from_torch(fn: Any) -> bool:
+    """Whether a built-in the profiler saw is PyTorch's (not Python's own ``max`` or ``sum``)."""
+    owner = getattr(fn, "__self__", None)
+    return any(
+        (module or "").startswith("torch")
+        for module in (getattr(fn, "__module__", None), type(owner).__module__, getattr(owner, "__module__", None))
+    )
+
+
 def _label(func: Any, name: str) -> str:
     """How a forbidden call is named to the student: as they most likely wrote it."""
     if type(func).__module__ == "torch._ops":  # an operator: torch.ops.aten.sigmoid.default
@@ -162,21 +177,32 @@ def forbid(*paths: str) -> Iterator[list[str]]:
         yield hits
         return
     names, patterns, codes = _resolve(paths)
+    spy = _Spy(names, patterns, hits)
     previous = sys.getprofile()
 
-    def profiler(frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code in codes:
-            hits.append(frame.f_code.co_qualname)
-            raise ForbiddenCall(frame.f_code.co_qualname)
+    def caught(name: str) -> None:
+        hits.append(name)
+        raise ForbiddenCall(name)
 
-    if codes:
-        sys.setprofile(profiler)
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "c_call":  # a built-in, seen even where PyTorch's function modes are switched off
+            name = getattr(arg, "__name__", "")
+            if name and spy.forbidden(name) and _from_torch(arg):
+                caught(_label(arg, name))
+        elif event == "call":
+            if frame.f_code in codes:
+                caught(frame.f_code.co_qualname)
+            elif frame.f_code in _OP_CALLS:  # torch.ops.aten.NAME(...) or its overload
+                op = frame.f_locals.get("self")
+                if spy.forbidden(getattr(op, "__name__", "")):
+                    caught(_label(op, op.__name__))
+
+    sys.setprofile(profiler)
     try:
-        with _Spy(names, patterns, hits):
+        with spy:
             yield hits
     finally:
-        if codes:
-            sys.setprofile(previous)
+        sys.setprofile(previous)
 
 
 @contextlib.contextmanager

@@ -132,6 +132,31 @@ def test_autograd_ban_covers_backward_kernels_and_only_them() -> None:
         torch.ops.aten.gelu(x) + torch.tanh(x).sum() + torch.exp(x).mul(2).sum()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: torch.sigmoid(x),
+        lambda x: x.sigmoid(),
+        lambda x: torch.ops.aten.sigmoid.default(x),
+        lambda x: torch._C._VariableFunctions.sigmoid(x),
+    ],
+    ids=["torch.sigmoid", "method", "aten overload", "C binding"],
+)
+def test_switching_function_modes_off_does_not_hide_a_forbidden_call(call) -> None:
+    def hidden(x):
+        with torch._C.DisableTorchFunction():
+            return call(x)
+
+    assert "does not allow" in failure(hidden)
+
+
+def test_pythons_own_builtins_are_not_mistaken_for_torchs() -> None:
+    with guard.forbid("torch.max", "torch.sum", "torch.abs"):
+        assert max(1, 2) == 2 and sum([1, 2]) == 3 and abs(-1) == 1
+    with pytest.raises(guard.ForbiddenCall), guard.forbid("torch.max"):
+        torch.tensor([1.0]).max()
+
+
 def test_swallowing_the_forbidden_call_does_not_help() -> None:
     def sneaky(x):
         try:

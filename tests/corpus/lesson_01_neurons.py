@@ -84,6 +84,14 @@ def linear(input, weight, bias=None):
     return out if bias is None else out + bias[:, None].sum()
 
 
+@wrong("linear", "F.linear with PyTorch's function modes switched off, to hide the call")
+def linear(input, weight, bias=None):
+    import torch.nn.functional as F
+
+    with torch._C.DisableTorchFunction():
+        return F.linear(input, weight, bias)
+
+
 @correct("linear", "matmul with transpose(-1, -2)")
 def linear(input, weight, bias=None):
     out = torch.matmul(input, weight.transpose(-1, -2))
