@@ -36,6 +36,11 @@ def grade(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProces
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+def read_summary(out: Path) -> dict[str, dict]:
+    with open(out / "summary.csv", newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
 def read_grades(out: Path) -> dict[str, dict[str, dict]]:
     rows: dict[str, dict[str, dict]] = {}
     with open(out / "grades.csv", newline="") as f:
@@ -91,7 +96,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     stop.set()
     watcher.join()
     listener.close()
-    return {"proc": proc, "out": out, "grades": read_grades(out), "seen": seen, "seconds": time.monotonic() - started}
+    grades, summary = read_grades(out), read_summary(out)
+    return {"proc": proc, "out": out, "grades": grades, "summary": summary, "seen": seen,
+            "seconds": time.monotonic() - started}  # fmt: skip
 
 
 def test_the_run_survives_and_grades_everyone(run) -> None:
@@ -120,6 +127,19 @@ def test_case_scores(run, name: str) -> None:
     if case.log:
         log = (run["out"] / "logs" / LESSON.assignment / name / LESSON.name.replace(".ipynb", ".txt")).read_text()
         assert case.log in log, log[-2000:]
+    if case.review:
+        note = run["summary"][name]
+        assert "review the code" in note["message"] and case.review in note["message"], note
+        assert note["needs_attention"] == "yes", note
+
+
+def test_only_code_that_hides_something_is_flagged_for_review(run) -> None:
+    """The corpus's answers, right or wrong, and the solution are ordinary code: no "review the code" note;
+    the corpus answer written to hide a forbidden call gets one."""
+    for student in [*VARIANTS, "solution", "release"]:
+        hides = student in VARIANTS and "to hide" in VARIANTS[student].why
+        assert ("review the code" in run["summary"][student]["message"]) == hides, (student, run["summary"][student])
+    assert any("to hide" in v.why for v in VARIANTS.values())
 
 
 @pytest.mark.parametrize("student", sorted(VARIANTS))

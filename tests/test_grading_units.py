@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from hostile import lesson_01
 
-from autograder.grading import clean, discover
+from autograder.grading import clean, discover, review
 
 LESSON = hostile.Lesson(*lesson_01.LESSON)
 
@@ -93,3 +93,47 @@ def test_shards_partition_the_students() -> None:
     names = [f"student{i}" for i in range(200)]
     shards = [discover.shard_of(n, 3) for n in names]
     assert set(shards) == {1, 2, 3} and shards == [discover.shard_of(n, 3) for n in names]
+
+
+# ---------------------------------------------------------------- review: code an instructor should read
+
+
+def test_review_leaves_every_solution_and_honest_corpus_answer_alone() -> None:
+    import corpus
+    from autograder.notebook import strip_markers
+    from harness import SOLUTIONS
+
+    exercises = {}
+    for path in sorted(SOLUTIONS.glob("*/*.ipynb")):
+        for cell in clean.load_source(path).exercises():
+            exercises[f"{path.name}:{cell.grade_id}"] = strip_markers(cell.cell.source)
+    assert len(exercises) >= 69
+    assert review.scan(exercises) == []
+    honest = [v for v in corpus.all_variants() if "to hide" not in v.why]
+    assert len(honest) > 500
+    assert review.scan({f"{v.module}:{v.exercise}:{v.why}": v.source for v in honest}) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "phrase"),
+    [
+        ("with torch._C.DisableTorchFunction():\n    y = F.linear(x, w)", "torch._C.DisableTorchFunction"),
+        ("from torch._C import DisableTorchFunction", "DisableTorchFunction"),
+        ("import sys\nsys.setprofile(None)", "sys.setprofile"),
+        ("torch.allclose = lambda *a, **k: True", "torch.allclose = ..."),
+        ("setattr(torch, 'sigmoid', my_sigmoid)", "setattr(torch, ...)"),
+        ("import ctypes", "ctypes"),
+        ("from concurrent.futures import ThreadPoolExecutor", "concurrent"),
+        ("import autograder.guard", "autograder"),
+        ("f = sys._getframe(1).f_back.f_globals", "sys._getframe"),
+        ("class T(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, *a): ...", "__torch_function__"),
+        ("get_ipython().input_transformers_post.append(f)", "input_transformers_post"),
+    ],
+)
+def test_review_names_code_that_reaches_into_the_judge(code: str, phrase: str) -> None:
+    (line,) = review.scan({"linear": code})
+    assert line.startswith("linear: ") and phrase in line, line
+
+
+def test_review_skips_code_that_does_not_parse() -> None:
+    assert review.scan({"linear": "def linear(:\n    import ctypes"}) == []

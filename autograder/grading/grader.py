@@ -21,7 +21,7 @@ import torch
 
 from autograder import guard
 from autograder.checks import CheckFailed
-from autograder.grading import protocol, remote
+from autograder.grading import protocol, remote, review
 from autograder.grading.clean import Cleaned, SourceNotebook, clean, without_hidden_tests
 
 #: Statuses of a test (``passed`` and ``failed`` are normal outcomes; the others need a look).
@@ -66,13 +66,14 @@ class NotebookResult:
     log: str = ""
     sandbox: list[str] = field(default_factory=list)
     cells: list[dict] = field(default_factory=list)  # for the feedback: no hidden test in any of it
+    review: list[str] = field(default_factory=list)  # code an instructor should read (review.scan)
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @property
     def attention(self) -> bool:
-        return self.lossy or any(t.status not in CLEAN_STATUSES for t in self.tests)
+        return self.lossy or bool(self.review) or any(t.status not in CLEAN_STATUSES for t in self.tests)
 
 
 _TRANSFORMER: Any = None
@@ -236,6 +237,7 @@ def _finish(source: SourceNotebook, cleaned: Cleaned, result: NotebookResult, te
     elif result.repairs:
         result.status = "repaired"
     result.sandbox = list(session.flags)
+    result.review = review.scan({g: ipython_to_python(code) for g, code in cleaned.exercises.items()})
     result.cells = _feedback_cells(cleaned.nb, source, {t.test: t for t in result.tests})
     return result
 

@@ -31,8 +31,12 @@ def load(path: Path) -> dict | None:
 
 
 def attention(result: dict) -> bool:
-    """Whether a student's assignment needs a look: a repair that may have lost work, or a non-clean status."""
-    return any(nb.get("lossy") or any(t["status"] not in CLEAN for t in nb["tests"]) for nb in result["notebooks"])
+    """Whether a student's assignment needs a look: a repair that may have lost work, a non-clean status,
+    or code that reaches into the judge (``review``)."""
+    return any(
+        nb.get("lossy") or nb.get("review") or any(t["status"] not in CLEAN for t in nb["tests"])
+        for nb in result["notebooks"]
+    )
 
 
 def _notes(nb: dict) -> str:
@@ -41,6 +45,8 @@ def _notes(nb: dict) -> str:
         parts.append(nb["reason"])
     if nb.get("repairs"):
         parts.append("repairs: " + "; ".join(nb["repairs"]))
+    if nb.get("review"):
+        parts.append("review the code: " + "; ".join(nb["review"]))
     return " | ".join(parts)
 
 

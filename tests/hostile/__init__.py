@@ -32,6 +32,7 @@ class Case:
     status: str | None = None  # the status every zeroed test must have (None: any)
     repair: str = ""  # a phrase the notebook's repairs must contain
     log: str = ""  # a phrase the captured output (logs/) must contain
+    review: str = ""  # a phrase the summary's "review the code" note must contain ("": no such note)
     exercises: dict[str, str] = field(default_factory=dict)  # exercise -> code replacing the solution
     edit: Callable[[Any], Any] | None = None  # notebook -> notebook, or -> bytes (the file as written)
     filename: str = ""  # submitted file name (default: the source's)

@@ -119,6 +119,7 @@ def cases(lesson: Lesson) -> list[Case]:
             "torch.allclose / torch.equal / assert_close / Tensor.__eq__ patched to agree",
             zero=(COUNT,),
             status="failed",
+            review="torch.allclose = ...",
             exercises={
                 "count_parameters": """
                 import torch
@@ -242,6 +243,7 @@ def cases(lesson: Lesson) -> list[Case]:
             "a tensor subclass whose comparisons always succeed",
             zero=(NEURON,),
             status="failed",
+            review="__torch_function__",
             exercises={
                 "neuron": """
                 class Agreeable(torch.Tensor):
@@ -335,6 +337,7 @@ if os.fork() == 0:
             "hidden_test_snoop",
             "searches the process's memory for hidden tests and solutions",
             log="snooped 0 []",
+            review="gc.get_objects",
             exercises={
                 "count_parameters": """
                 import gc
@@ -497,6 +500,7 @@ if os.fork() == 0:
             "disables ag.forbid/time_limit in its own process, then calls F.linear",
             zero=(LINEAR, "test_Linear__forward"),
             status="failed",
+            review="autograder.guard.forbid = ...",
             exercises={
                 "linear": """
                 import contextlib
@@ -506,6 +510,42 @@ if os.fork() == 0:
                 import torch.nn.functional as F
                 def linear(input, weight, bias=None):
                     return F.linear(input, weight, bias)
+                """
+            },
+        ),
+        Case(
+            "function_modes_off",
+            "switches PyTorch's function modes off to hide F.linear from the guard",
+            zero=(LINEAR, "test_Linear__forward"),
+            status="failed",
+            review="DisableTorchFunction",
+            exercises={
+                "linear": """
+                import torch
+                import torch.nn.functional as F
+                def linear(input, weight, bias=None):
+                    with torch._C.DisableTorchFunction():
+                        return F.linear(input, weight, bias)
+                """
+            },
+        ),
+        Case(
+            "profiler_and_modes_off",
+            "removes the profiler and switches the function modes off: the guard is evaded, the code is flagged",
+            review="setprofile",
+            exercises={
+                "linear": """
+                import sys
+                import torch
+                import torch.nn.functional as F
+                def linear(input, weight, bias=None):
+                    profiler = sys.getprofile()
+                    sys.setprofile(None)
+                    try:
+                        with torch._C.DisableTorchFunction():
+                            return F.linear(input, weight, bias)
+                    finally:
+                        sys.setprofile(profiler)
                 """
             },
         ),
