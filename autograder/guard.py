@@ -184,18 +184,23 @@ def forbid(*paths: str) -> Iterator[list[str]]:
         hits.append(name)
         raise ForbiddenCall(name)
 
+    watched = codes | _OP_CALLS
+    verdicts: dict[str, bool] = {}  # built-in name -> forbidden (the profiler runs on every call: keep it cheap)
+
     def profiler(frame: Any, event: str, arg: Any) -> None:
         if event == "c_call":  # a built-in, seen even where PyTorch's function modes are switched off
             name = getattr(arg, "__name__", "")
-            if name and spy.forbidden(name) and _from_torch(arg):
+            verdict = verdicts.get(name)
+            if verdict is None:
+                verdict = verdicts[name] = spy.forbidden(name)
+            if verdict and _from_torch(arg):
                 caught(_label(arg, name))
-        elif event == "call":
+        elif event == "call" and frame.f_code in watched:
             if frame.f_code in codes:
                 caught(frame.f_code.co_qualname)
-            elif frame.f_code in _OP_CALLS:  # torch.ops.aten.NAME(...) or its overload
-                op = frame.f_locals.get("self")
-                if spy.forbidden(getattr(op, "__name__", "")):
-                    caught(_label(op, op.__name__))
+            op = frame.f_locals.get("self")  # torch.ops.aten.NAME(...) or one of its overloads
+            if spy.forbidden(getattr(op, "__name__", "")):
+                caught(_label(op, op.__name__))
 
     sys.setprofile(profiler)
     try:
