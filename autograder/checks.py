@@ -19,6 +19,7 @@ Policy
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,19 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def _not_implemented(name: str, where: str) -> str:
+    """Teach which function still raises NotImplementedError: ``name`` itself, or one it builds on."""
+    own = f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
+    if not where or where.startswith(("<", "_")) or name == where or name.endswith("." + where):
+        return own  # sigmoid, Linear.forward, Linear.__init__
+    if re.search(rf"\b{re.escape(where)}\b", name):  # e.g. the figure of sigmoid_grad: name the function
+        return f"`{where}` is not implemented yet: replace `raise NotImplementedError()` with your code."
+    return (
+        f"`{name}` calls your `{where}`, which is not implemented yet: finish `{where}` first, "
+        f"then come back to `{name}`."
+    )
+
+
 def _run_guarded(
     fn: Callable,
     args: tuple,
@@ -128,10 +142,8 @@ def _run_guarded(
     try:
         with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
             result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise NotAttempted(
-            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
+    except NotImplementedError as exc:
+        raise NotAttempted(_not_implemented(name, guard.raised_in(exc))) from None
     except guard.ForbiddenCall:
         pass
     except guard.StudentTimeout:

@@ -195,6 +195,27 @@ def test_not_implemented_is_reported_as_not_attempted() -> None:
         raise NotImplementedError()
 
     assert "not implemented yet" in failure(sigmoid)
+    assert "`sigmoid` is not implemented yet" in failure(sigmoid)
+
+
+def test_an_unfinished_function_it_builds_on_is_named() -> None:
+    """mish built on the student's softplus, which still raises: the message sends them to softplus."""
+
+    def softplus(x):
+        raise NotImplementedError()
+
+    def mish(x):
+        return x * torch.tanh(softplus(x))
+
+    with pytest.raises(ag.NotAttempted, match="`mish` calls your `softplus`, which is not implemented yet"):
+        ag.check_elementwise(mish, "torch.nn.functional.mish", name="mish")
+
+    class Linear(nn.Module):
+        def forward(self, x):
+            raise NotImplementedError()
+
+    with pytest.raises(ag.NotAttempted, match="`Linear.forward` is not implemented yet"):
+        ag.call_student(Linear(), ag.Case("one input", (torch.ones(2),)), name="Linear.forward")
 
 
 def test_wrong_values_name_the_worst_element() -> None:

@@ -168,6 +168,10 @@ def test_messages_teach(run) -> None:
     assert "changed its input in place" in rows["mutate_input"]["test_neuron__example"]["message"]
     assert "subclass of torch.Tensor" in rows["tensor_subclass"]["test_neuron__example"]["message"]
     assert "does not allow" in rows["patch_guard"]["test_linear__example"]["message"]
+    assert (
+        "calls your `linear`, which is not implemented yet"
+        in rows["unfinished_dependency"]["test_Linear__forward"]["message"]
+    )
     assert "not valid JSON" in rows["corrupt_json"]["test_neuron__example"]["message"]
     assert "started more than" in rows["process_swarm"]["test_count_parameters__layers"]["message"]
 

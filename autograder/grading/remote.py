@@ -1012,9 +1012,12 @@ class Session:
             clean = re.sub(r"\W", "_", name)[:60] or "Exception"
             cls = self.exceptions.setdefault((clean, base), type(clean, (base,), {"__module__": "student"}))
         try:
-            return cls(message)
+            exc = cls(message)
         except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError needs 5 arguments
             return type(name, (Exception,), {})(message)
+        if isinstance(exc, NotImplementedError) and type(desc.get("where")) is str:
+            exc.raised_in = desc["where"][:100]  # read by guard.raised_in: the traceback stayed in the worker
+        return exc
 
     # ------------------------------------------------------------ requests
 

@@ -442,7 +442,11 @@ class Worker:
         except BaseException:  # noqa: BLE001 - a student's exception whose str() fails
             message = "(the exception's message could not be read)"
         bases = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
-        return {"type": _type_name(exc)[:60], "bases": bases, "message": message, "kind": kind}
+        desc = {"type": _type_name(exc)[:60], "bases": bases, "message": message, "kind": kind}
+        if isinstance(exc, NotImplementedError):  # which of the student's functions is unfinished
+            with contextlib.suppress(BaseException):
+                desc["where"] = str(guard.raised_in(exc))[:100]
+        return desc
 
     def student(self, request: dict, fn: Any, tensors: list | None = None) -> tuple:
         """Run ``fn()`` (student code) under the request's time limit, bans and grad mode; encode the outcome."""

@@ -514,6 +514,18 @@ if os.fork() == 0:
             },
         ),
         Case(
+            "unfinished_dependency",
+            "linear left unfinished: Linear and MLP, which build on it, are sent back to linear",
+            zero=LINEAR_USERS,
+            status="failed",
+            exercises={
+                "linear": """
+                def linear(input, weight, bias=None):
+                    raise NotImplementedError()
+                """
+            },
+        ),
+        Case(
             "function_modes_off",
             "switches PyTorch's function modes off to hide F.linear from the guard",
             zero=(LINEAR, "test_Linear__forward"),
