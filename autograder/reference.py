@@ -59,8 +59,8 @@ def get(path: str) -> Any:
     return _SNAPSHOT[space][attr]
 
 
-# torch rebinds these itself, lazily: importing torch._dynamo (which torch.compile,
-# torch.func and friends do) wraps torch.manual_seed in a dynamo-disabling wrapper.
+# torch rebinds these itself, lazily: importing torch._dynamo (which torch.compile and
+# its friends do) wraps torch.manual_seed in a dynamo-disabling wrapper.
 _TORCH_OWN_WRAPPERS = {"torch.manual_seed"}
 
 
