@@ -11,3 +11,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # pytest-xdist runs 2 workers on 2 cores: one thread each (and each kernel they start) avoids oversubscription
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+# Property tests (hypothesis) explore new examples on a developer's machine; under CI (CI=true, as .ci/run
+# sets) they replay a fixed set, so that a red CI always means a change, never a newly drawn example.
+try:
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    settings.register_profile("dev", deadline=None)
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")
+except ImportError:  # hypothesis is in requirements.txt; a bare environment still collects
+    pass
