@@ -123,6 +123,8 @@ def test_review_leaves_every_solution_and_honest_corpus_answer_alone() -> None:
         ("torch.allclose = lambda *a, **k: True", "torch.allclose = ..."),
         ("setattr(torch, 'sigmoid', my_sigmoid)", "setattr(torch, ...)"),
         ("import ctypes", "ctypes"),
+        ("from os import fork\nfork()", "os.fork"),
+        ("import sys\nsys.modules['autograder'] = fake", "sys.modules"),
         ("from concurrent.futures import ThreadPoolExecutor", "concurrent"),
         ("import autograder.guard", "autograder"),
         ("f = sys._getframe(1).f_back.f_globals", "sys._getframe"),
@@ -133,6 +135,18 @@ def test_review_leaves_every_solution_and_honest_corpus_answer_alone() -> None:
 def test_review_names_code_that_reaches_into_the_judge(code: str, phrase: str) -> None:
     (line,) = review.scan({"linear": code})
     assert line.startswith("linear: ") and phrase in line, line
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "signal = x[:, 0]\nsocket = signal * 2",  # a student's variable names
+        "for m in model.modules():\n    pass",
+        "import os.path\nfrom os import path",
+    ],
+)
+def test_review_does_not_flag_ordinary_names(code: str) -> None:
+    assert review.scan({"conv2d": code}) == []
 
 
 def test_review_skips_code_that_does_not_parse() -> None:

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 _MODES = "switches off or edits PyTorch's function modes, which the checks use to see forbidden calls"
 _FRAMES = "walks the interpreter's frames or objects, where the grading code lives"
 
-#: a name, attribute or imported module -> why it deserves a look
+_THREAD = "runs code in another thread, where the checks do not look"
+
+#: a name or attribute, wherever it appears -> why it deserves a look
 MARKERS: dict[str, str] = {
     "DisableTorchFunction": _MODES,
     "DisableTorchFunctionSubclass": _MODES,
@@ -32,7 +34,6 @@ MARKERS: dict[str, str] = {
     "TorchDispatchMode": "defines a PyTorch dispatch mode",
     "setprofile": "replaces the interpreter's profiler, which the checks use to see forbidden calls",
     "settrace": "replaces the interpreter's tracer",
-    "ctypes": "calls C functions directly",
     "_getframe": _FRAMES,
     "currentframe": _FRAMES,
     "f_back": _FRAMES,
@@ -40,18 +41,31 @@ MARKERS: dict[str, str] = {
     "f_locals": _FRAMES,
     "get_referrers": _FRAMES,
     "get_objects": _FRAMES,
-    "autograder": "touches the grader's own package",
-    "signal": "handles signals, which the time limits use",
     "input_transformers_cleanup": "changes how the notebook's cells are run",
     "input_transformers_post": "changes how the notebook's cells are run",
     "ast_transformers": "changes how the notebook's cells are run",
-    "threading": "runs code in another thread, where the checks do not look",
-    "_thread": "runs code in another thread, where the checks do not look",
+}
+
+#: an imported module -> why (only imports count: ``signal`` or ``socket`` may be a student's variable name)
+MODULES: dict[str, str] = {
+    "ctypes": "calls C functions directly",
+    "autograder": "touches the grader's own package",
+    "signal": "handles signals, which the time limits use",
+    "threading": _THREAD,
+    "_thread": _THREAD,
     "concurrent": "runs code in another thread or process, where the checks do not look",
     "subprocess": "starts programs",
     "multiprocessing": "starts processes",
-    "fork": "starts processes",
     "socket": "opens network connections",
+}
+
+#: a dotted name -> why (``model.modules()`` is fine, ``sys.modules`` is not)
+DOTTED: dict[str, str] = {
+    "sys.modules": "edits the interpreter's table of modules",
+    "os.fork": "starts processes",
+    "os.forkpty": "starts processes",
+    "os.kill": "sends signals",
+    "os.killpg": "sends signals",
 }
 
 #: modules whose attributes an exercise has no reason to rebind (``torch.allclose = ...``)
@@ -79,10 +93,16 @@ def _findings(code: str) -> Iterator[tuple[str, str]]:
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
             for token in [part for m in modules for part in m.split(".")] + names:
-                if token in MARKERS:
-                    yield token, MARKERS[token]
+                if token in MODULES or token in MARKERS:
+                    yield token, MODULES.get(token) or MARKERS[token]
+            for module in modules:
+                for name in names:
+                    if f"{module}.{name}" in DOTTED:  # from os import fork
+                        yield f"{module}.{name}", DOTTED[f"{module}.{name}"]
         elif isinstance(node, ast.Attribute) and node.attr in MARKERS:
             yield _dotted(node) or node.attr, MARKERS[node.attr]
+        elif isinstance(node, ast.Attribute) and _dotted(node) in DOTTED:
+            yield _dotted(node), DOTTED[_dotted(node)]
         elif isinstance(node, ast.Name) and node.id in MARKERS:
             yield node.id, MARKERS[node.id]
         elif isinstance(node, ast.FunctionDef) and node.name in MARKERS:
