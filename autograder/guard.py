@@ -37,7 +37,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "silu": ("swish",),
     # kernels under another name than the torch.nn.functional function that wraps them
     "cross_entropy": ("cross_entropy_loss",),
-    "nll_loss": ("nll_loss_nd", "nll_loss2d"),
+    "nll_loss": ("nll_loss_nd", "nll_loss2d", "nll_loss_forward", "nll_loss2d_forward"),
     "max_pool2d": ("max_pool2d_with_indices",),
 }
 
@@ -132,8 +132,9 @@ def _label(func: Any, name: str) -> str:
 def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[Any]]:
     """Names of built-ins and name patterns for the function mode, and code objects for the profiler.
 
-    ``torch.ops.aten.NAME`` names an operator (all its overloads); a ``*`` in it makes a pattern,
-    e.g. ``torch.ops.aten.*backward*`` for every backward kernel.
+    ``torch.ops.aten.NAME`` names an operator (all its overloads); a ``*`` in it makes a pattern matched
+    against the name of every built-in and operator called, e.g. ``torch.ops.aten.*backward*`` for every
+    backward kernel, ``torch.ops.aten.*conv*`` for every convolution (``torch.mkldnn_convolution`` too).
     """
     names: set[str] = set()
     patterns: list[str] = []

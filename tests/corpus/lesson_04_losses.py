@@ -416,6 +416,14 @@ def nll_loss(input, target, weight=None, reduction="mean"):
     return loss.sum() / w.sum() if reduction == "mean" else apply_reduction(loss, reduction)  # noqa: F821
 
 
+@wrong("nll_loss", "the kernel behind F.nll_loss: torch.ops.aten.nll_loss_forward, reductions checked")
+def nll_loss(input, target, weight=None, reduction="mean"):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    code = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    return torch.ops.aten.nll_loss_forward(input, target, weight, code, -100)[0]
+
+
 @correct("nll_loss", "one_hot (which rejects bad targets) and a weighted sum")
 def nll_loss(input, target, weight=None, reduction="mean"):
     n_classes = input.shape[1]

@@ -211,6 +211,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     return torch.tensor(out.tolist(), dtype=input.dtype)
 
 
+@wrong("conv2d", "a private convolution kernel: torch.ops.aten._slow_conv2d_forward")
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    return torch.ops.aten._slow_conv2d_forward(input, weight, weight.shape[2:], bias, pair(stride), pair(padding))
+
+
+@wrong("conv2d", "a private convolution binding: torch._C._nn.thnn_conv2d")
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    return torch._C._nn.thnn_conv2d(input, weight, weight.shape[2:], bias, pair(stride), pair(padding))
+
+
 @correct("conv2d", "a loop over the kernel offsets with einsum")
 def conv2d(input, weight, bias=None, stride=1, padding=0):
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
@@ -353,6 +365,12 @@ def max_pool2d(input, kernel_size, stride=None):
 @wrong("max_pool2d", "the kernel behind F.max_pool2d: torch.ops.aten.max_pool2d_with_indices")
 def max_pool2d(input, kernel_size, stride=None):
     return torch.ops.aten.max_pool2d_with_indices(input, kernel_size, stride or kernel_size)[0]
+
+
+@wrong("max_pool2d", "oneDNN's pooling kernel through a round trip: torch.mkldnn_max_pool2d")
+def max_pool2d(input, kernel_size, stride=None):
+    pooled = torch.mkldnn_max_pool2d(input.float().to_mkldnn(), kernel_size, stride or kernel_size)
+    return pooled.to_dense().to(input.dtype)
 
 
 @correct("max_pool2d", "a loop over window offsets with torch.maximum")
