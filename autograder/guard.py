@@ -121,12 +121,9 @@ def _label(func: Any, name: str) -> str:
     module = getattr(func, "__module__", None) or ""
     if not module.startswith("torch._C"):
         return name
-    try:  # F.gelu is the binding torch._C._nn.gelu itself: name it as the public function
-        if reference.get(f"torch.nn.functional.{name}") is func:
-            return f"torch.nn.functional.{name}"
-    except KeyError:
-        pass
-    return f"{module}.{name}"  # a private binding, e.g. torch._C._nn.mse_loss
+    # F.gelu is the binding torch._C._nn.gelu itself, F.logsigmoid is torch._C._nn.log_sigmoid: name the public
+    # function; else the private binding, e.g. torch._C._nn.mse_loss
+    return reference.public_name(func) or f"{module}.{name}"
 
 
 def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[Any]]:

@@ -59,6 +59,16 @@ def get(path: str) -> Any:
     return _SNAPSHOT[space][attr]
 
 
+def public_name(obj: Any, spaces: tuple[str, ...] = ("torch.nn.functional", "torch.special", "torch")) -> str:
+    """The dotted public name under which ``obj`` was captured (``F.logsigmoid`` for ``torch._C._nn.log_sigmoid``),
+    '' if none."""
+    for space in spaces:
+        for attr, value in _SNAPSHOT[space].items():
+            if value is obj and not attr.startswith("_"):
+                return f"{space}.{attr}"
+    return ""
+
+
 # torch rebinds these itself, lazily: importing torch._dynamo (which torch.compile and
 # its friends do) wraps torch.manual_seed in a dynamo-disabling wrapper.
 _TORCH_OWN_WRAPPERS = {"torch.manual_seed"}

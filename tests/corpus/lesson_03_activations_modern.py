@@ -459,6 +459,11 @@ def softplus(x, beta=1.0, threshold=20.0):
     return torch.where(z > threshold, x, torch.logaddexp(torch.zeros_like(z), z) / beta)
 
 
+@wrong("softplus", "PyTorch's softplus in disguise: -logsigmoid(-beta x) / beta")
+def softplus(x, beta=1.0, threshold=20.0):
+    return torch.where(beta * x > threshold, x, -torch.nn.functional.logsigmoid(-beta * x) / beta)
+
+
 @correct("softplus", "torch.where + log1p(exp(-|z|)) + relu(z)")
 def softplus(x, beta=1.0, threshold=20.0):
     z = x * beta
