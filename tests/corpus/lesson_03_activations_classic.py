@@ -460,6 +460,12 @@ def leaky_relu(x, negative_slope=0.01):
 # ---------------------------------------------------------------- leaky_relu_grad
 
 
+@wrong("leaky_relu", "a randomized-ReLU kernel in eval mode: torch.ops.aten.rrelu_with_noise")
+def leaky_relu(x, negative_slope=0.01):
+    noise = torch.zeros_like(x)
+    return torch.ops.aten.rrelu_with_noise(x, noise, negative_slope, negative_slope, False)
+
+
 @wrong("leaky_relu_grad", "slope 1 at x = 0 (x >= 0)")
 def leaky_relu_grad(x, negative_slope=0.01):
     return torch.where(x >= 0, torch.ones_like(x), torch.full_like(x, negative_slope))
