@@ -25,6 +25,11 @@ def sigmoid(x):
     return torch.ops.aten.sigmoid.default(x)
 
 
+@wrong("sigmoid", "the two-class softmax: softmax([x, 0])[0], torch doing the stable part")
+def sigmoid(x):
+    return torch.softmax(torch.stack([x, torch.zeros_like(x)]), 0)[0]
+
+
 @wrong("sigmoid", "sign flipped in the exponent: computes sigmoid(-x)")
 def sigmoid(x):
     return 1 / (1 + torch.exp(x))
@@ -381,6 +386,16 @@ def relu(x):
 
 
 # ---------------------------------------------------------------- relu_grad
+
+
+@wrong("relu", "ELU with alpha = 0 is ReLU: the library's activation, set to be ReLU")
+def relu(x):
+    return torch.nn.functional.elu(x, alpha=0.0)
+
+
+@wrong("relu", "PReLU with a zero weight is ReLU")
+def relu(x):
+    return torch.nn.functional.prelu(x, torch.zeros(1, dtype=x.dtype))
 
 
 @wrong("relu_grad", "derivative 1 at x = 0 (x >= 0)")
