@@ -118,16 +118,17 @@ def _label(func: Any, name: str) -> str:
     """How a forbidden call is named to the student: as they most likely wrote it."""
     if type(func).__module__ == "torch._ops":  # an operator: torch.ops.aten.sigmoid.default
         return f"torch.ops.{func}"
+    # torch.softmax, torch.special.expit, F.logsigmoid (which is torch._C._nn.log_sigmoid): the public name
+    public = reference.public_name(func)
+    if public:
+        return public
     module = getattr(func, "__module__", None) or ""
-    if not module.startswith("torch._C"):
-        return name
-    # F.gelu is the binding torch._C._nn.gelu itself, F.logsigmoid is torch._C._nn.log_sigmoid: name the public
-    # function; else the private binding, e.g. torch._C._nn.mse_loss
-    return reference.public_name(func) or f"{module}.{name}"
+    return f"{module}.{name}" if module.startswith("torch._C") else name  # torch._C._nn.mse_loss; x.sigmoid()
 
 
-def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[Any]]:
-    """Names of built-ins and name patterns for the function mode, and code objects for the profiler.
+def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, dict[Any, str]]:
+    """Names of built-ins and name patterns for the function mode, and code objects (-> the path named) for the
+    profiler.
 
     ``torch.ops.aten.NAME`` names an operator (all its overloads); a ``*`` in it makes a pattern matched
     against the name of every built-in and operator called, e.g. ``torch.ops.aten.*backward*`` for every
@@ -135,7 +136,7 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[A
     """
     names: set[str] = set()
     patterns: list[str] = []
-    codes: set[Any] = set()
+    codes: dict[Any, str] = {}
     for path in paths:
         if path.startswith("torch.ops."):
             op = path.rpartition(".")[2]
@@ -151,9 +152,10 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, set[A
             obj = getattr(importlib.import_module(module), attr)
         obj = inspect.unwrap(obj)  # a decorated function (e.g. @torch.no_grad()) is caught by its own code
         if isinstance(obj, type):  # an nn.Module class: catch its forward
-            codes.add(obj.forward.__code__)
+            code = obj.forward.__code__
+            codes[code] = path if codes.get(code, path) == path else ""  # shared code: named by its own name
         elif hasattr(obj, "__code__"):
-            codes.add(obj.__code__)
+            codes[obj.__code__] = path if codes.get(obj.__code__, path) == path else ""
             if path.startswith("torch.nn.functional."):  # and the kernel it wraps, e.g. torch._C._nn.mse_loss
                 short = path.rpartition(".")[2]
                 names.update({short, *ALIASES.get(short, ())})
@@ -182,7 +184,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
         hits.append(name)
         raise ForbiddenCall(name)
 
-    watched = codes | _OP_CALLS
+    watched = codes.keys() | _OP_CALLS
     verdicts: dict[str, bool] = {}  # built-in name -> forbidden (the profiler runs on every call: keep it cheap)
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
@@ -195,7 +197,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
                 caught(_label(arg, name))
         elif event == "call" and frame.f_code in watched:
             if frame.f_code in codes:
-                caught(frame.f_code.co_qualname)
+                caught(codes[frame.f_code] or frame.f_code.co_qualname)
             op = frame.f_locals.get("self")  # torch.ops.aten.NAME(...) or one of its overloads
             if spy.forbidden(getattr(op, "__name__", "")):
                 caught(_label(op, op.__name__))

@@ -83,3 +83,20 @@ def test_check_and_progress_commands(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert " 6/6 " in done.stdout and "course" in done.stdout
+
+
+def test_an_exercise_built_on_an_unfinished_one_sends_the_student_there(tmp_path: Path) -> None:
+    """Lesson 02: xavier_uniform_ is finished but the calculate_fan_in_and_fan_out it calls is still a stub."""
+    source = harness.SOLUTIONS / "02_initialization" / "02_xavier_kaiming.ipynb"
+    nb = json.loads(source.read_text())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "calculate_fan_in_and_fan_out":
+            cell["source"] = "def calculate_fan_in_and_fan_out(tensor):\n    raise NotImplementedError()\n"
+    path = tmp_path / source.name
+    path.write_text(json.dumps(nb))
+    results = {r.exercise: r for r in selfcheck.check_file(path)}
+    assert results["calculate_fan_in_and_fan_out"].status == "not attempted"
+    xavier = results["xavier_uniform_"]
+    assert xavier.status == "not attempted", xavier
+    assert "calls your `calculate_fan_in_and_fan_out`, which is not implemented yet" in xavier.message, xavier
+    assert results["calculate_gain"].status == "passed"
