@@ -143,6 +143,7 @@ def test_review_names_code_that_reaches_into_the_judge(code: str, phrase: str) -
         "signal = x[:, 0]\nsocket = signal * 2",  # a student's variable names
         "for m in model.modules():\n    pass",
         "import os.path\nfrom os import path",
+        "torch.backends.cudnn.benchmark = True",  # a setting, not a function
     ],
 )
 def test_review_does_not_flag_ordinary_names(code: str) -> None:

@@ -111,7 +111,7 @@ def _findings(code: str) -> Iterator[tuple[str, str]]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 dotted = _dotted(target) if isinstance(target, ast.Attribute) else ""
-                if dotted.split(".")[0] in _PATCHABLE:
+                if dotted.split(".")[0] in _PATCHABLE and not dotted.startswith("torch.backends."):  # settings
                     yield f"{dotted} = ...", "rebinds a library function"
         elif isinstance(node, ast.Call) and _dotted(node.func) == "setattr" and node.args:
             if _dotted(node.args[0]).split(".")[0] in _PATCHABLE:
