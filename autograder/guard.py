@@ -101,6 +101,11 @@ class _Spy(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+# captured at import, before student code runs: the built-in that would switch the profiler below off
+_SETPROFILE = sys.setprofile
+# the modules that may switch the profiler themselves: this one (nested guards) and the grader's data mover
+_GUARD_OWNERS = {__name__, "autograder.grading.remote"}
+
 # the Python frames through which every torch.ops operator is called
 _OP_CALLS = {torch._ops.OpOverload.__call__.__code__, torch._ops.OpOverloadPacket.__call__.__code__}
 
@@ -189,6 +194,8 @@ def forbid(*paths: str) -> Iterator[list[str]]:
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
         if event == "c_call":  # a built-in, seen even where PyTorch's function modes are switched off
+            if arg is _SETPROFILE and frame.f_globals.get("__name__") not in _GUARD_OWNERS:
+                caught("sys.setprofile")  # student code switching this profiler off
             name = getattr(arg, "__name__", "")
             verdict = verdicts.get(name)
             if verdict is None:

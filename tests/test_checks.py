@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 import torch
@@ -148,6 +149,23 @@ def test_switching_function_modes_off_does_not_hide_a_forbidden_call(call) -> No
             return call(x)
 
     assert "does not allow" in failure(hidden)
+
+
+def test_removing_the_profiler_is_itself_caught() -> None:
+    def hidden(x):
+        profiler = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            with torch._C.DisableTorchFunction():
+                return torch.sigmoid(x)
+        finally:
+            sys.setprofile(profiler)
+
+    before = sys.getprofile()
+    assert "`sys.setprofile`" in failure(hidden)
+    with guard.forbid("torch.sigmoid"), guard.forbid("torch.tanh"):  # the guard's own (nested) calls pass
+        assert sys.getprofile() is not before
+    assert sys.getprofile() is before
 
 
 def test_pythons_own_builtins_are_not_mistaken_for_torchs() -> None:

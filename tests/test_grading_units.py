@@ -123,6 +123,7 @@ def test_review_leaves_every_solution_and_honest_corpus_answer_alone() -> None:
         ("torch.allclose = lambda *a, **k: True", "torch.allclose = ..."),
         ("setattr(torch, 'sigmoid', my_sigmoid)", "setattr(torch, ...)"),
         ("import ctypes", "ctypes"),
+        ('exec("y = F.linear(x, w)")', "exec"),
         ("from os import fork\nfork()", "os.fork"),
         ("import sys\nsys.modules['autograder'] = fake", "sys.modules"),
         ("from concurrent.futures import ThreadPoolExecutor", "concurrent"),
@@ -141,7 +142,7 @@ def test_review_names_code_that_reaches_into_the_judge(code: str, phrase: str) -
     "code",
     [
         "signal = x[:, 0]\nsocket = signal * 2",  # a student's variable names
-        "for m in model.modules():\n    pass",
+        "for m in model.modules():\n    pass\nmodel.eval()",
         "import os.path\nfrom os import path",
         "torch.backends.cudnn.benchmark = True",  # a setting, not a function
     ],

@@ -46,6 +46,14 @@ MARKERS: dict[str, str] = {
     "ast_transformers": "changes how the notebook's cells are run",
 }
 
+#: a built-in called by its bare name -> why (``model.eval()`` is fine, ``eval(...)`` is not)
+BUILTINS: dict[str, str] = {
+    "exec": "runs code built from text, which hides what it calls",
+    "eval": "runs code built from text, which hides what it calls",
+    "compile": "runs code built from text, which hides what it calls",
+    "__import__": "imports a module by a name built from text",
+}
+
 #: an imported module -> why (only imports count: ``signal`` or ``socket`` may be a student's variable name)
 MODULES: dict[str, str] = {
     "ctypes": "calls C functions directly",
@@ -103,8 +111,8 @@ def _findings(code: str) -> Iterator[tuple[str, str]]:
             yield _dotted(node) or node.attr, MARKERS[node.attr]
         elif isinstance(node, ast.Attribute) and _dotted(node) in DOTTED:
             yield _dotted(node), DOTTED[_dotted(node)]
-        elif isinstance(node, ast.Name) and node.id in MARKERS:
-            yield node.id, MARKERS[node.id]
+        elif isinstance(node, ast.Name) and (node.id in MARKERS or node.id in BUILTINS):
+            yield node.id, MARKERS.get(node.id) or BUILTINS[node.id]
         elif isinstance(node, ast.FunctionDef) and node.name in MARKERS:
             yield f"def {node.name}", MARKERS[node.name]
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):

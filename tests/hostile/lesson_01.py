@@ -543,7 +543,9 @@ if os.fork() == 0:
         ),
         Case(
             "profiler_and_modes_off",
-            "removes the profiler and switches the function modes off: the guard is evaded, the code is flagged",
+            "removes the profiler and switches the function modes off to hide F.linear: caught, and flagged",
+            zero=(LINEAR, "test_Linear__forward"),
+            status="failed",
             review="setprofile",
             exercises={
                 "linear": """
