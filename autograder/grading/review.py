@@ -1,9 +1,9 @@
 """Code an instructor should read: a submission that reaches into the judge or the interpreter.
 
 The sandbox keeps such code from changing a verdict it computes, but ``forbid=`` runs in the student's own
-process (see the README's limits): a student who switches off PyTorch's function modes can call a forbidden
-reference unseen. Nothing here changes a score; it names the lines, so that ``needs_attention`` is ``yes``
-and the instructor looks. The scan reads the code (``ast``), it never runs it.
+process (see the README's limits): a student who calls C through ``ctypes`` or works in another thread can
+call a forbidden reference unseen. Nothing here changes a score; it names the lines, so that
+``needs_attention`` is ``yes`` and the instructor looks. The scan reads the code (``ast``), it never runs it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 _MODES = "switches off or edits PyTorch's function modes, which the checks use to see forbidden calls"
 _FRAMES = "walks the interpreter's frames or objects, where the grading code lives"
-
 _THREAD = "runs code in another thread, where the checks do not look"
 
 #: a name or attribute, wherever it appears -> why it deserves a look
