@@ -34,6 +34,28 @@ class MNIST:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+    #: held-out part of the training images (``load_mnist(validation=...)``); empty unless asked for
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+
+
+#: the course's validation split: 5,000 of the 60,000 training images, drawn once with this seed
+VALIDATION_SIZE, VALIDATION_SEED = 5000, 0
+
+
+def split_validation(
+    x: torch.Tensor, y: torch.Tensor, size: int = VALIDATION_SIZE, seed: int = VALIDATION_SEED
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Hold out ``size`` examples, chosen by a seeded permutation: ``(x_train, y_train, x_val, y_val)``.
+
+    Choices (epochs, schedules, widths) are made on the validation part; the test set is touched once, at the end.
+    The permutation uses its own generator, so the global RNG is left as found.
+    """
+    if not 0 < size < len(x):
+        raise ValueError(f"validation size must be between 1 and {len(x) - 1}, not {size}")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    val, train = order[:size].sort().values, order[size:].sort().values
+    return x[train], y[train], x[val], y[val]
 
 
 def _read_mnist_arrays(path: Path, verify: bool) -> dict[str, np.ndarray]:
@@ -67,11 +89,14 @@ def load_mnist(
     subset: int | None = None,
     device: torch.device | str = "cpu",
     verify: bool = True,
+    validation: int = 0,
 ) -> MNIST:
     """Load MNIST from the course's .npz, check its sha256, and return tensors.
 
     ``normalize`` scales pixels to [0, 1] then standardises with MNIST's mean/std;
-    ``subset`` keeps the first ``subset`` training and ``subset // 6`` test images.
+    ``validation`` (e.g. ``VALIDATION_SIZE``) moves that many training images to ``x_val``/``y_val``
+    (see :func:`split_validation`); ``subset`` then keeps the first ``subset`` training and ``subset // 6``
+    validation and test images.
     """
     arrays = _read_mnist_arrays(Path(path), verify)
 
@@ -85,14 +110,21 @@ def load_mnist(
         images(arrays["x_test"]),
         torch.from_numpy(arrays["y_test"].astype(np.int64)),
     )
+    if validation:
+        x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, validation)
+        data = MNIST(x_train, y_train, data.x_test, data.y_test, x_val, y_val)
     if subset is not None:
+        few = max(1, subset // 6)
         data = MNIST(
             data.x_train[:subset],
             data.y_train[:subset],
-            data.x_test[: max(1, subset // 6)],
-            data.y_test[: max(1, subset // 6)],
+            data.x_test[:few],
+            data.y_test[:few],
+            None if data.x_val is None else data.x_val[:few],
+            None if data.y_val is None else data.y_val[:few],
         )
-    return MNIST(*(t.to(device) for t in (data.x_train, data.y_train, data.x_test, data.y_test)))
+    fields = (data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
+    return MNIST(*(None if t is None else t.to(device) for t in fields))
 
 
 # ---------------------------------------------------------------- 2-D toy sets (numpy, seeded)

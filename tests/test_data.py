@@ -82,3 +82,28 @@ def test_logic_gates() -> None:
 def test_copy_of_repo_data_loads(tmp_path: Path) -> None:
     shutil.copy(data.MNIST_PATH, tmp_path / "m.npz")
     assert data.load_mnist(tmp_path / "m.npz", subset=60).x_train.shape[0] == 60
+
+
+def test_validation_split_is_disjoint_seeded_and_leaves_the_rng_alone() -> None:
+    x = torch.arange(100).float().unsqueeze(1)
+    y = torch.arange(100)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = data.split_validation(x, y, 10)
+    assert torch.equal(torch.get_rng_state(), before)
+    b = data.split_validation(x, y, 10)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    train, val = set(a[1].tolist()), set(a[3].tolist())
+    assert len(train) == 90 and len(val) == 10 and not train & val
+    assert torch.equal(a[0].squeeze(1).long(), a[1])  # images stay with their labels
+    assert val != set(range(10)), "the validation part is drawn at random, not the first images"
+    with pytest.raises(ValueError, match="validation size"):
+        data.split_validation(x, y, 100)
+
+
+def test_load_mnist_with_validation_holds_out_5000_training_images(mnist) -> None:
+    split = data.load_mnist(normalize=False, validation=data.VALIDATION_SIZE)
+    assert len(split.x_train) == 55_000 and len(split.x_val) == 5_000 and len(split.x_test) == 10_000
+    assert torch.equal(split.x_test, mnist.x_test)
+    small = data.load_mnist(subset=600, validation=data.VALIDATION_SIZE)
+    assert (len(small.x_train), len(small.x_val), len(small.x_test)) == (600, 100, 100)
