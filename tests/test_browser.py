@@ -1,29 +1,24 @@
 """The course in a real browser: JupyterLab 4 with nbgrader, driven by Playwright in headless Chromium.
 
-Starts JupyterLab itself on a free localhost port with a token, over a scratch copy of the course (so
-autosave never touches the repository), and stops it by its own process id. Screenshots are saved to
-artifacts/browser/. Needs Debian's chromium (/usr/bin/chromium), which .ci/run installs; on a machine without
-it the test is skipped, except under CI where it must run.
+Starts JupyterLab with README.md's own command (tests/readme_lab.py) on a free localhost port with a token,
+over a scratch copy of the course (so autosave never touches the repository), and stops it by its process
+group. Screenshots are saved to artifacts/browser/. Needs Debian's chromium (/usr/bin/chromium), which .ci/run
+installs; on a machine without it the test is skipped, except under CI where it must run.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import harness
+import readme_lab as jupyter
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = harness.ROOT / "artifacts" / "browser"
@@ -36,20 +31,16 @@ if not CHROMIUM.exists():
     pytest.skip("the browser test needs Debian's chromium at /usr/bin/chromium", allow_module_level=True)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """JupyterLab over a scratch copy of the course; yields its base URL (token as a query parameter)."""
+    """JupyterLab started by README.md's command over a scratch copy of the course; yields "base|token"."""
     root = tmp_path_factory.mktemp("course")
     for folder in ("notebooks", "solutions"):
         shutil.copytree(harness.ROOT / folder, root / folder)
+    (root / ".venv").symlink_to(jupyter.VENV)  # the README's command runs .venv/bin/jupyter
     (root / "nbgrader_config.py").write_text(
         "from pathlib import Path\nfrom autograder.config import configure\n"
         "configure(get_config(), root=Path(__file__).resolve().parent)\n"
@@ -60,36 +51,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         settings = root / ".settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(json.dumps(values))
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), NNLAB_FAST="1")  # fmt: skip
-    env.pop("MPLBACKEND", None)  # the kernel must draw inline figures, as it does for a student
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         "--ServerApp.disable_check_xsrf=False"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(root / "lab.log", "w"),
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    env = {
+        "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
+        "NNLAB_FAST": "1",
+        "MPLBACKEND": None,
+    }  # fmt: skip  (None: unset, the kernel draws inline figures)
+    server = jupyter.start(root, root / ".test", config={"LabApp": {"expose_app_in_browser": True}}, env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError((root / "lab.log").read_text()[-2000:]) from None
-                time.sleep(0.5)
-        yield f"{base}|{token}"
+        yield f"{server.base}|{server.token}"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +120,19 @@ def run_and_wait(page, command: str, *, until_last: bool, start: int | None = No
     raise AssertionError(f"{command} did not finish in 240 s (kernel {status}); see artifacts/browser/timeout.png")
 
 
+def test_the_course_opens_on_lesson_01(lab, browser) -> None:
+    base, token = lab.split("|")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/?token={token}")
+    opened = "() => { try { return window.jupyterapp.shell.currentWidget.context.path; } catch (e) { return null; } }"
+    page.wait_for_function(f"() => ({opened})() !== null", timeout=90_000)
+    assert page.evaluate(opened) == "notebooks/01_neurons/01_neurons.ipynb"
+    page.wait_for_function(f"() => {{ try {{ return {KERNEL}.status === 'idle'; }} catch (e) {{ return false; }} }}",
+                           timeout=90_000)  # fmt: skip
+    page.screenshot(path=str(ARTIFACTS / "first_command_opens_lesson_01.png"))
+    page.close()
+
+
 def test_release_notebook_shows_the_failing_check(lab, browser) -> None:
     page = open_notebook(browser, lab, "notebooks/01_neurons/01_neurons.ipynb")
     first = errors_of(run_and_wait(page, "notebook:run-all-cells", until_last=False))[0]
@@ -186,5 +171,6 @@ def test_formgrader_lists_the_assignments(lab, browser) -> None:
     base, token = lab.split("|")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{base}/formgrader?token={token}")
-    page.get_by_text("01_neurons").first.wait_for(timeout=60_000)
+    # the assignments table (the configuration shown above it also mentions 01_neurons, collapsed)
+    page.get_by_role("link", name="01_neurons", exact=True).first.wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "formgrader.png"))

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import harness
+from readme_lab import readme_commands
 
 ROOT = harness.ROOT
 BIN = Path(sys.executable).parent
-
-
-def readme_commands() -> list[str]:
-    """The shell commands of README.md's first code block."""
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"```bash\n(.*?)```", text, re.DOTALL)
-    assert block, "README.md must open with a bash block holding the two commands"
-    return [ln for ln in block.group(1).splitlines() if ln.strip() and not ln.startswith("#")]
 
 
 def test_readme_opens_with_setup_and_test_commands() -> None:
@@ -36,7 +30,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_requirements_are_pinned_and_torch_is_the_cpu_pin() -> None:
     lines = [ln.split("#")[0].strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
-    reqs = [ln for ln in lines if ln and not ln.startswith("-e")]
+    local = ("-e .", "./jupyter-config")  # this repository's own packages
+    reqs = [ln for ln in lines if ln and ln not in local]
     assert all("==" in r for r in reqs), [r for r in reqs if "==" not in r]
     assert "torch==2.13.0" in reqs
     assert not any(r.startswith("torchvision") for r in reqs)
@@ -65,3 +60,15 @@ def test_packages_import_without_sys_path_tricks() -> None:
         text=True,
     )
     assert done.returncode == 0 and str(ROOT) in done.stdout, done.stderr
+
+
+def test_install_puts_the_server_settings_where_jupyter_reads_them() -> None:
+    """requirements.txt installs jupyter-config/ into the venv's etc/jupyter, a folder `jupyter --paths` lists."""
+    done = subprocess.run([BIN / "jupyter", "--paths", "--json"], capture_output=True, text=True, check=True)
+    config_dirs = [Path(d) for d in json.loads(done.stdout)["config"]]
+    installed = [d / "jupyter_server_config.json" for d in config_dirs if (d / "jupyter_server_config.json").exists()]
+    shipped = json.loads((ROOT / "jupyter-config" / "jupyter_server_config.json").read_text())
+    assert any(json.loads(p.read_text()) == shipped for p in installed), (
+        "the course's Jupyter settings are not installed: run `.venv/bin/pip install -r requirements.txt`"
+    )
+    assert shipped["ServerApp"]["allow_root"] and "01_neurons" in shipped["LabApp"]["default_url"]
