@@ -91,11 +91,19 @@ class LightCNN(nn.Module):
 # ---------------------------------------------------------------- CPU tuning
 
 
+def mallopt_settings(mmap_threshold: int = 1 << 30, trim_threshold: int = INT_MAX) -> dict[int, int]:
+    """The ``mallopt`` parameters :func:`tune_malloc` sets, each clamped to the C int that mallopt takes."""
+    if min(mmap_threshold, trim_threshold) < 0:
+        raise ValueError("malloc thresholds are sizes in bytes: they cannot be negative")
+    return {M_MMAP_THRESHOLD: min(mmap_threshold, INT_MAX), M_TRIM_THRESHOLD: min(trim_threshold, INT_MAX)}
+
+
 def tune_malloc(mmap_threshold: int = 1 << 30, trim_threshold: int = INT_MAX) -> bool:
     """Keep freed large blocks in the process (glibc ``mallopt``); False where there is no glibc.
 
     Must run before the allocations it should affect; harmless to call twice.
     """
+    settings = mallopt_settings(mmap_threshold, trim_threshold)
     path = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(path or "libc.so.6")
@@ -103,8 +111,7 @@ def tune_malloc(mmap_threshold: int = 1 << 30, trim_threshold: int = INT_MAX) ->
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    values = {M_MMAP_THRESHOLD: mmap_threshold, M_TRIM_THRESHOLD: trim_threshold}
-    return all(mallopt(param, min(value, INT_MAX)) == 1 for param, value in values.items())
+    return all(mallopt(param, value) == 1 for param, value in settings.items())
 
 
 def tune_cpu(threads: int | None = None) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -32,8 +34,17 @@ def test_channels_last_changes_the_layout_not_the_result() -> None:
 
 def test_tune_malloc_never_passes_a_truncated_int() -> None:
     # 16 GiB does not fit mallopt's C int; truncated it would become 0 ("trim on every free"): it is clamped
-    assert cnn.tune_malloc(trim_threshold=16 * 2**30) is True
-    assert cnn.tune_malloc() is True  # glibc is what the course runs on
+    settings = cnn.mallopt_settings(trim_threshold=16 * 2**30)
+    assert settings[cnn.M_TRIM_THRESHOLD] == cnn.INT_MAX == ctypes.c_int(cnn.INT_MAX).value
+    assert settings[cnn.M_MMAP_THRESHOLD] == 1 << 30
+    assert all(ctypes.c_int(v).value == v for v in settings.values()), "every value survives the C int"
+    with pytest.raises(ValueError, match="negative"):
+        cnn.mallopt_settings(trim_threshold=-1)
+
+
+def test_tune_malloc_is_accepted_by_glibc() -> None:
+    # mallopt answers 1 for each setting it took (0 for one it refused); the course runs on glibc
+    assert cnn.tune_malloc() is True
 
 
 def test_one_cycle_steps_with_every_optimizer_step_and_stops_at_the_end() -> None:
