@@ -22,3 +22,12 @@ try:
     settings.load_profile("ci" if os.environ.get("CI") else "dev")
 except ImportError:  # hypothesis is in requirements.txt; a bare environment still collects
     pass
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Notebooks executed by nbval (solutions/*.ipynb) are end-to-end runs: marked slow, like the other suites."""
+    import pytest
+
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -10,17 +11,18 @@ import harness
 from autograder import release
 from autograder.config import configure
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
+def graded(course_copy: Path) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
     """Autograde every lesson twice: student 'solution' submits the sources, 'release' the untouched release."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    root = tmp_path_factory.mktemp("course")
-    release.generate_into(root)
+    root = course_copy  # the release generated once for the session (tests/conftest.py), with its gradebook
     config = configure(Config(), root=root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     students = {"solution": harness.SOLUTIONS, "release": harness.RELEASE}

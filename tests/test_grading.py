@@ -23,6 +23,8 @@ from hostile import lesson_01
 
 import corpus
 
+pytestmark = pytest.mark.slow  # whole `grade` runs through the sandboxed worker
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = hostile.Lesson(*lesson_01.LESSON)
 CASES = {c.name: c for c in lesson_01.cases(LESSON)}

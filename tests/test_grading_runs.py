@@ -19,6 +19,8 @@ from test_grading import FAST, ROOT, grade
 from autograder.grading import cli
 from autograder.grading.discover import shard_of
 
+pytestmark = pytest.mark.slow  # whole `grade` runs through the sandboxed worker
+
 LESSON = hostile.Lesson(*lesson_01.LESSON)
 CASES = {c.name: c for c in lesson_01.cases(LESSON)}
 KINDS = ["solution", "release", "os_exit"]

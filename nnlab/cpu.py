@@ -1,0 +1,75 @@
+"""CPU settings chosen by measuring on the machine that trains, not from another machine's figures.
+
+On 2 cores the second OpenMP thread helps a quiet machine and hurts a busy one (every parallel region waits for
+the thread whose core is taken), so :func:`pick_threads` times a few real training steps with each thread count
+and keeps the fastest. :func:`competing_process` makes a machine busy on purpose, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+#: PyTorch's own thread count (one per core) when the course started, before any choice changed it
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+def thread_candidates() -> list[int]:
+    """1 and PyTorch's default (one thread per core); a single candidate on a one-core machine."""
+    return sorted({1, DEFAULT_THREADS})
+
+
+def time_steps(step: Callable[[], None], threads: int, steps: int = 4) -> float:
+    """Seconds per call of ``step`` with ``threads`` intra-op threads (one warm-up call first)."""
+    torch.set_num_threads(threads)
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def probe_step(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable = nn.functional.cross_entropy
+) -> Callable[[], None]:
+    """One training step (forward, backward, Adam) on a throwaway copy of ``model``: probing trains nothing."""
+    twin = copy.deepcopy(model).train()
+    optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(twin(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def pick_threads(step: Callable[[], None], candidates: list[int] | None = None) -> dict[int, float]:
+    """Time ``step`` with each thread count, keep the fastest (set in torch); return seconds per step by count.
+
+    An explicit ``OMP_NUM_THREADS`` is the user's choice and is kept: nothing is measured then.
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return {torch.get_num_threads(): float("nan")}
+    timings = {n: time_steps(step, n) for n in (candidates or thread_candidates())}
+    torch.set_num_threads(min(timings, key=timings.get))
+    return timings
+
+
+@contextmanager
+def competing_process() -> Iterator[subprocess.Popen]:
+    """A CPU-bound process (``while True: pass``) for as long as the block runs: a busy machine, on purpose."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield busy
+    finally:
+        busy.kill()
+        busy.wait()

@@ -1,0 +1,97 @@
+"""nnlab.bench, nnlab.cpu and nnlab.baseline: measured choices and the figures the benchmarks print."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from nnlab import baseline, bench, cpu
+
+
+def test_pick_threads_keeps_the_faster_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        for slow in (1, 2):  # whichever count is slow, the other one wins
+
+            def step(slow: int = slow) -> None:
+                time.sleep(0.004 if torch.get_num_threads() == slow else 0.0005)
+
+            timings = cpu.pick_threads(step, candidates=[1, 2])
+            assert set(timings) == {1, 2} and torch.get_num_threads() == 3 - slow, timings
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_pick_threads_keeps_an_explicit_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    calls = []
+    timings = cpu.pick_threads(lambda: calls.append(1), candidates=[1, 2])
+    assert not calls and list(timings) == [torch.get_num_threads()]
+
+
+def test_thread_candidates_are_one_and_the_default() -> None:
+    assert cpu.thread_candidates() == sorted({1, cpu.DEFAULT_THREADS})
+
+
+def test_probe_step_trains_a_copy_not_the_model() -> None:
+    model = torch.nn.Linear(4, 3)
+    before = [p.detach().clone() for p in model.parameters()]
+    step = cpu.probe_step(model, torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    step()
+    step()
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), "probing must not train the model"
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_competing_process_runs_and_is_stopped() -> None:
+    with cpu.competing_process() as busy:
+        assert busy.poll() is None
+    assert busy.poll() is not None
+
+
+def test_comparison_is_the_ratio_per_epoch() -> None:
+    course = {"train_seconds": 6.0, "epochs": 3, "test_accuracy": 0.99}
+    figures = baseline.comparison(4.0, 0.97, course)
+    assert figures["course_seconds_per_epoch"] == 2.0 and figures["ratio"] == 0.5
+    assert figures["plain_test_accuracy_after_1_epoch"] == 0.97 and figures["course_test_accuracy"] == 0.99
+
+
+def test_plain_epoch_trains_with_the_plain_loop() -> None:
+    torch.manual_seed(0)
+    x, y = torch.randn(256, 2), torch.randint(0, 2, (256,))
+    x[:, 0] += 3 * y  # separable along the first feature
+    model = torch.nn.Linear(2, 2)
+    before = baseline.plain_accuracy(model, x, y)
+    seconds = sum(baseline.plain_epoch(model, x, y, lr=0.05) for _ in range(5))
+    assert seconds > 0 and baseline.plain_accuracy(model, x, y) > max(before, 0.8)
+
+
+def test_mlp_baseline_prints_the_comparison(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["mlp", "--baseline", "--fast"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    figures = result["baseline"]
+    assert figures["ratio"] == pytest.approx(
+        figures["course_seconds_per_epoch"] / figures["plain_seconds_per_epoch"], rel=0.01
+    )
+    assert "ratio" in out and 0.0 < result["test_accuracy"] <= 1.0 and "validation_accuracy" in result
+
+
+@pytest.mark.slow
+def test_course_reports_each_notebook_against_its_floor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lesson = tmp_path / "solutions" / "00_demo"
+    lesson.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import time\ntime.sleep(1.5)")]
+    nbformat.write(nb, lesson / "demo.ipynb")
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    result = bench.course(fast=True)
+    key = "00_demo/demo.ipynb"
+    assert result["notebooks"][key] >= result["floors"][key] + 1.4, "the floor runs the set-up cell alone"
+    assert result["ratio_to_floor"] == pytest.approx(result["total_seconds"] / result["floor_seconds"], rel=0.01)
