@@ -13,6 +13,7 @@ started (proxy, servers, kernels) is found by the state folder in its environmen
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -141,19 +142,26 @@ def browser() -> Iterator:
 
 
 class User:
-    """One person logged in through the hub's form, in their own browser context."""
+    """One person logged in through the hub's form, in their own browser context. Logging in starts their
+    server; ``ready()`` waits for it, so that several servers start at once."""
 
-    def __init__(self, browser, hub: Hub, name: str) -> None:  # noqa: ANN001
-        self.name, self.hub = name, hub
+    def __init__(self, browser, hub: Hub, name: str, landing: str = "lab") -> None:  # noqa: ANN001
+        self.name, self.hub, self.landing = name, hub, landing
+        self.base = f"{hub.url}/user/{name}"
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.page = self.context.new_page()
-        self.page.goto(f"{hub.url}/hub/login")
+        self.page.goto(f"{hub.url}/hub/login")  # then the hub spawns the server and opens /lab
         self.page.fill("#username_input", name)
         self.page.fill("#password_input", hub.password)
         self.page.click("#login_submit")
-        self.page.wait_for_url(re.compile(rf".*/user/{name}/lab.*"), timeout=150_000)
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
-        self.base = f"{hub.url}/user/{name}"
+
+    def ready(self) -> User:
+        self.page.wait_for_url(re.compile(re.escape(f"{self.base}/lab")), timeout=150_000)
+        if self.landing != "lab":
+            self.page.goto(f"{self.base}/{self.landing}")
+        else:
+            self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+        return self
 
     def call(self, method: str, url: str, form: dict | None = None, body: object = None):  # noqa: ANN201
         """A request from this user's page: their cookies, the XSRF token of the server it goes to."""
@@ -183,12 +191,30 @@ class User:
 
 def answer(nb: dict, kind: str) -> dict:
     """The fetched notebook with every exercise solved; 'wrong': the neuron forgets its bias."""
+    wrong = 0
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
             code = LESSON.solutions[gid]
             cell["source"] = code.replace("x @ w + b", "x @ w") if kind == "wrong" else code
+            wrong += cell["source"] != code
+    assert wrong == (kind == "wrong"), "the wrong answer changes exactly one exercise"
     return nb
+
+
+class Laps:
+    """Seconds per phase of the run (printed; nothing is asserted on time)."""
+
+    def __init__(self) -> None:
+        self.last, self.laps = time.monotonic(), []
+
+    def __call__(self, what: str) -> None:
+        now = time.monotonic()
+        self.laps.append(f"{what} {now - self.last:.0f} s")
+        self.last = now
+
+    def text(self) -> str:
+        return "; ".join(self.laps)
 
 
 def refused(user: User, path: str, statuses: tuple[int, ...] = (403, 404)) -> None:
@@ -198,7 +224,11 @@ def refused(user: User, path: str, statuses: tuple[int, ...] = (403, 404)) -> No
 
 def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     started = time.monotonic()
-    teacher = User(browser, hub, "instructor")
+    lap = Laps()
+    teacher = User(browser, hub, "instructor", "formgrader")
+    students = {name: User(browser, hub, name) for name in STUDENTS}
+    teacher.ready()
+    lap("instructor's server")
     course = hub.state / "course"
     # the instructor releases lesson 01 (formgrader: generate, release to the exchange)
     teacher.ok("POST", f"/formgrader/api/assignment/{AID}/assign")
@@ -207,9 +237,9 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     teacher.page.get_by_text(AID).filter(visible=True).first.wait_for(timeout=60_000)
     teacher.shot("formgrader_released")
 
-    students = {name: User(browser, hub, name) for name in STUDENTS}
+    lap("released")
     for name, kind in STUDENTS.items():
-        s = students[name]
+        s = students[name].ready()
         listing = s.ok("GET", f"/assignments?course_id={COURSE}")["value"]
         assert [a["assignment_id"] for a in listing if a["status"] == "released"] == [AID]
         s.ok("POST", "/assignments/fetch", form={"course_id": COURSE, "assignment_id": AID})
@@ -221,6 +251,7 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
         report = json.dumps(s.ok("POST", "/assignments/validate", form={"path": NB}))
         assert ("failed" in report) == (kind == "wrong"), report[:2000]  # nbgrader's validator on the answer
         s.ok("POST", "/assignments/submit", form={"course_id": COURSE, "assignment_id": AID})
+        lap(f"{name} fetched, validated, submitted")
 
     inbound = sorted(p.name.split("+")[0] for p in (hub.state / "exchange" / COURSE / "inbound").iterdir())
     assert inbound == sorted(STUDENTS), inbound  # each submission is named by its hub user, not the OS user
@@ -245,6 +276,7 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     s1.shot("formgrader_refused")
 
     # the instructor collects; `python -m autograder grade` grades; the feedback is released
+    lap("refusals")
     teacher.ok("POST", f"/formgrader/api/assignment/{AID}/collect")
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(STUDENTS)
     env = dict(os.environ, PYTHONPATH=str(harness.ROOT), NNLAB_FAST="1")
@@ -253,11 +285,10 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(course / "graded" / "summary.csv") as f:
-        import csv
-
         scores = {r["student"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(f)}
     full = sum(LESSON.points.values())
     assert scores["student1"] == (full, full) and 0 < scores["student2"][0] < full, scores
+    lap("collected and graded")
     teacher.ok("POST", f"/formgrader/api/assignment/{AID}/release_feedback")
     teacher.page.goto(f"{teacher.base}/formgrader/manage_submissions/{AID}")
     teacher.page.get_by_text("student2").filter(visible=True).first.wait_for(timeout=60_000)
@@ -274,6 +305,7 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
         s.page.get_by_text(score).filter(visible=True).first.wait_for(timeout=30_000)
         s.shot("feedback")
         assert name in s.page.content() and not any(o in s.page.content() for o in STUDENTS if o != name)
-    print(f"hub class run: {time.monotonic() - started:.1f} s", file=sys.stderr)
+    lap("feedback fetched")
+    print(f"hub class run: {time.monotonic() - started:.1f} s ({lap.text()})", file=sys.stderr)
     for u in [teacher, *students.values()]:
         u.context.close()
