@@ -271,7 +271,12 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     r = s1.call("POST", f"{hub.url}/user/student2/assignments/submit", {"course_id": COURSE, "assignment_id": AID})
     assert r.status in (403, 404), r.status  # submitting as someone else through their server
     mine = s1.ok("GET", f"/assignments?course_id={COURSE}")["value"]
-    assert {sub["student_id"] for a in mine for sub in a.get("submissions", [])} <= {"student1"}, mine
+    assert {sub["student_id"] for a in mine for sub in a.get("submissions", [])} == {"student1"}, mine
+    # the same places answer their owner: the refusals above are about who asks
+    for owner, url in [(teacher, f"{hub.url}/user/instructor/formgrader/api/submissions/{AID}"),
+                       (teacher, f"{hub.url}/user/instructor/api/contents/solutions"),
+                       (students["student2"], f"{hub.url}/user/student2/api/contents/{AID}")]:  # fmt: skip
+        assert owner.call("GET", url).status == 200, (owner.name, url)
     s1.page.goto(f"{s1.base}/formgrader")
     s1.shot("formgrader_refused")
 
