@@ -1,13 +1,14 @@
 """A class on the course's JupyterHub (deploy/jupyterhub), end to end, in headless Chromium via Playwright.
 
 The hub (with the npm-pinned configurable-http-proxy) starts on free 127.0.0.1 ports over a scratch state
-folder. Every user logs in through the hub's login form in their own browser context; the steps are the
-requests JupyterLab's nbgrader panels and formgrader make, sent from that logged-in page (its cookies, its XSRF
-token). The instructor releases lesson 01; two students fetch it, one writes the solution, the other a wrong
-answer, both validate and submit; the instructor collects; ``python -m autograder grade`` grades (through
-deploy/jupyterhub/grade_collected.py); the feedback is released; each student fetches it and sees their score.
-Each "who may see what" refusal is tried as a student. Screenshots: artifacts/hub/. Every process the hub
-started (proxy, servers, kernels) is found by the state folder in its environment and stopped by its id.
+folder. Every user logs in through the hub's login form in their own browser context. Students click Fetch and
+Submit in JupyterLab's Assignments panel; the other steps are the requests nbgrader's panels and formgrader
+make, sent from the logged-in page (its cookies, its XSRF token). The instructor releases lesson 01; two
+students fetch it, one writes the solution, the other a wrong answer, both validate and submit; the instructor
+collects; ``python -m autograder grade`` grades (through deploy/jupyterhub/grade_collected.py); the feedback is
+released; each student fetches it and sees their score. Each "who may see what" refusal is tried as a student,
+with the owner's access as its control. Screenshots: artifacts/hub/. Every process the hub started (proxy,
+servers, kernels) is found by the state folder in its environment and stopped by its id.
 """
 
 from __future__ import annotations
@@ -242,15 +243,22 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
         s = students[name].ready()
         listing = s.ok("GET", f"/assignments?course_id={COURSE}")["value"]
         assert [a["assignment_id"] for a in listing if a["status"] == "released"] == [AID]
-        s.ok("POST", "/assignments/fetch", form={"course_id": COURSE, "assignment_id": AID})
-        s.lab("nbgrader:open-assignment-list")
-        s.page.get_by_text(AID).filter(visible=True).first.wait_for(timeout=60_000)
+        s.lab("nbgrader:open-assignment-list")  # the Assignments panel: Fetch, then Submit, are its buttons
+        s.page.get_by_role("button", name="Fetch").filter(visible=True).first.click(timeout=60_000)
+        s.page.get_by_role("button", name="Submit").filter(visible=True).first.wait_for(timeout=60_000)
         s.shot("assignment_list_fetched")
         nb = s.ok("GET", f"/api/contents/{NB}?content=1")["content"]
         s.ok("PUT", f"/api/contents/{NB}", body={"type": "notebook", "format": "json", "content": answer(nb, kind)})
         report = json.dumps(s.ok("POST", "/assignments/validate", form={"path": NB}))
         assert ("failed" in report) == (kind == "wrong"), report[:2000]  # nbgrader's validator on the answer
-        s.ok("POST", "/assignments/submit", form={"course_id": COURSE, "assignment_id": AID})
+        s.page.get_by_role("button", name="Submit").filter(visible=True).first.click()
+        inbound = hub.state / "exchange" / COURSE / "inbound"
+        deadline = time.monotonic() + 120
+        while not list(inbound.glob(f"{name}+{AID}+*")):  # the click's submission reaches the exchange
+            assert time.monotonic() < deadline, f"{name}'s Submit click left nothing in the exchange"
+            time.sleep(0.5)
+        s.page.wait_for_timeout(1000)
+        s.shot("assignment_list_submitted")
         lap(f"{name} fetched, validated, submitted")
 
     inbound = sorted(p.name.split("+")[0] for p in (hub.state / "exchange" / COURSE / "inbound").iterdir())
