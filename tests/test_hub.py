@@ -237,6 +237,8 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     teacher.page.goto(f"{teacher.base}/formgrader")
     teacher.page.get_by_text(AID).filter(visible=True).first.wait_for(timeout=60_000)
     teacher.shot("formgrader_released")
+    courses = teacher.ok("GET", "/formgraders")["value"]  # nbgrader's course list, as its Lab panel asks
+    assert [c["course_id"] for c in courses] == [COURSE], courses
 
     lap("released")
     for name, kind in STUDENTS.items():
@@ -268,6 +270,7 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     s1 = students["student1"]
     refused(s1, f"{s1.base}/formgrader")  # no formgrader on a student's server
     refused(s1, f"{s1.base}/formgrader/api/submissions/{AID}")  # nor its gradebook API
+    refused(s1, f"{s1.base}/formgraders")  # nor the course list
     refused(s1, f"{hub.url}/user/instructor/formgrader")  # nor the instructor's server (hub scopes)
     refused(s1, f"{hub.url}/user/instructor/api/contents/solutions")
     refused(s1, f"{s1.base}/api/contents/solutions")  # the course is outside the student's root folder
