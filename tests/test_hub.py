@@ -296,7 +296,7 @@ def test_a_class_on_the_hub(hub: Hub, browser) -> None:
     teacher.ok("POST", f"/formgrader/api/assignment/{AID}/collect")
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(STUDENTS)
     env = dict(os.environ, PYTHONPATH=str(harness.ROOT), NNLAB_FAST="1")
-    fast = ["--call-timeout", "3", "--cell-timeout", "20", "--deadline", "120", "--memory", "1024", "--no-progress"]
+    fast = ["--cell-timeout", "60", "--deadline", "300", "--memory", "1024", "--no-progress"]  # loaded machines
     proc = subprocess.run([sys.executable, str(HUB / "grade_collected.py"), AID, "--course", str(course), *fast],
                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -44,6 +44,9 @@ EXTENSIONS = {f"nbgrader.server_extensions.{x}": True for x in
 STUDENT_OFF = ["formgrader", "course_list"]
 STUDENT_LAB_OFF = ["formgrader", "course-list", "create-assignment"]
 
+sys.path.insert(0, str(REPO))
+from autograder.config import CELL_TIMEOUT_S  # noqa: E402 - the repository is importable once on the path
+
 c = get_config()  # noqa: F821 - provided by JupyterHub's config loader
 
 
@@ -88,6 +91,8 @@ def user_config(name: str) -> Path:
         lines.insert(1, f"load_subconfig({str(COURSE / 'nbgrader_config.py')!r})  # noqa: F821")
     if student:  # every server runs as one OS user: the hub name, not the OS name, is the student's identity
         lines.append(f"c.CourseDirectory.student_id = {name!r}")
+        # Validate runs the notebook as grading would: the course's per-cell limit, not nbgrader's 30 s
+        lines += [f"c.Execute.timeout = {CELL_TIMEOUT_S}", f"c.ExecutePreprocessor.timeout = {CELL_TIMEOUT_S}"]
     (etc / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
     return etc
 
