@@ -9,7 +9,8 @@ environment below). Settings, from the environment:
   nbgrader configuration, outside every user's root folder), the hub's database and cookie secret.
 * ``NNLAB_HUB_IP`` / ``NNLAB_HUB_PORT``: where the hub listens (``127.0.0.1:8000``).
 * ``NNLAB_INSTRUCTOR`` (``instructor``), ``NNLAB_STUDENTS`` (``student1,student2``): the accounts.
-* ``NNLAB_HUB_PASSWORD``: the one password of every account. DEMO ONLY: DummyAuthenticator, no real accounts.
+* ``NNLAB_HUB_PASSWORD``: the one password of every account (at least 8 characters). DEMO ONLY:
+  SharedPasswordAuthenticator, no real accounts.
 
 Every user's server runs as the hub's own OS user (SimpleLocalProcessSpawner). What this configuration enforces
 (tests/test_hub.py tries each as a student): hub scopes give a student's login access to their own server only
@@ -122,13 +123,15 @@ c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 
-# ---- accounts: DEMO authentication, one password for all (a real class: OAuth/LTI/LDAP)
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = os.environ.get("NNLAB_HUB_PASSWORD", "nnlab-demo")
+# ---- accounts: DEMO authentication, one shared password for the listed accounts (a real class: OAuth/LTI/LDAP)
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = os.environ.get("NNLAB_HUB_PASSWORD", "nnlab-demo")
 c.Authenticator.allowed_users = {INSTRUCTOR, *STUDENTS}
-c.Authenticator.admin_users = {INSTRUCTOR}
 c.JupyterHub.load_groups = {"instructors": {"users": [INSTRUCTOR]}, "students": {"users": STUDENTS}}
 # Students keep JupyterHub's default 'user' role: scopes on themselves only (their own server, their own model).
+# The instructor also sees the class in the hub (not a hub admin: no access to the students' servers).
+INSTRUCTOR_SCOPES = ["self", "admin-ui", "list:users", "read:users", "list:groups", "read:groups"]
+c.JupyterHub.load_roles = [{"name": "instructor", "groups": ["instructors"], "scopes": INSTRUCTOR_SCOPES}]
 
 # ---- single-user servers: the course's venv, one folder each, every server as the hub's OS user
 c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
