@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import ROOT
-from autograder.grading import discover, publish
+from autograder.grading import discover, lms, publish
 
 EPILOG = """\
 Outputs in DIR: grades.csv (one row per student and test: score, status, message), summary.csv (per
@@ -81,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", type=int, default=4096, help="memory cap of a notebook's process, MiB")
     parser.add_argument("--force", action="store_true", help="regrade even what a previous run graded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lms.add_arguments(parser)  # --lms canvas|moodle (SUBMISSIONS is an LMS zip), --export canvas|moodle
 
 
 def _fail(message: str) -> int:
@@ -133,6 +134,10 @@ def _lock(out: Path) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    return lms.run(args, _run)  # an LMS zip is collected first, grades exported after (autograder/grading/lms.py)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.merge:
         return merge(args)
     if args.submissions is None:
