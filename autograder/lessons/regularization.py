@@ -123,7 +123,10 @@ def check_dropout_statistics(
     elements of the mask are independent too."""
     x = nonzero_input(*shape, seed=seed, dtype=dtype)
     kwargs = {} if p is None else {"p": p, "training": True}
-    label = _label(shape, dtype, "dropout(x)" if p is None else f"dropout(x, p={p:g}, training=True)")
+    call = (
+        "dropout(x) (PyTorch's defaults: p=0.5, training=True)" if p is None else f"dropout(x, p={p:g}, training=True)"
+    )
+    label = _label(shape, dtype, call)
     p = 0.5 if p is None else p
 
     def body() -> None:
