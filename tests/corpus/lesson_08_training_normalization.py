@@ -7,7 +7,7 @@ from torch import nn
 from corpus import correct, wrong
 
 LESSON = "08_training/08c_normalization.ipynb"
-MINIMUM = (30, 10)  # wrong, correct
+MINIMUM = (40, 12)  # wrong, correct
 
 # ---------------------------------------------------------------- batch_norm
 
@@ -352,6 +352,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out.reshape(input.shape)
 
 
+@correct("batch_norm", "unbiased variance from torch.var, rescaled by (n - 1)/n to normalise")
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    dims = tuple([0, *range(2, input.dim())])
+    shape = (1, input.shape[1]) + (1,) * (input.dim() - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        mean = input.mean(dims)
+        unbiased = input.var(dims, unbiased=True)
+        var = unbiased * (n - 1) / n
+        with torch.no_grad():
+            if running_mean is not None:
+                running_mean.sub_(momentum * (running_mean - mean))
+            if running_var is not None:
+                running_var.sub_(momentum * (running_var - unbiased))
+    else:
+        mean, var = running_mean, running_var
+    out = (input - mean.view(shape)) / (var.view(shape) + eps) ** 0.5
+    return out * (weight.view(shape) if weight is not None else 1) + (bias.view(shape) if bias is not None else 0)
+
+
 # ---------------------------------------------------------------- batch_norm_forward_with_cache
 
 
@@ -384,6 +404,19 @@ def batch_norm_forward_with_cache(input, weight, bias, eps=1e-5):
     x_hat = (input - mean) * invstd
     shape = [1, -1] + [1] * (input.dim() - 2)
     return x_hat * weight.view(shape) + bias.view(shape), (x_hat, invstd.flatten(), weight)
+
+
+@correct("batch_norm_forward_with_cache", "channels first and flattened, statistics by sums")
+def batch_norm_forward_with_cache(input, weight, bias, eps=1e-5):
+    c = input.shape[1]
+    flat = input.transpose(0, 1).reshape(c, -1)
+    n = flat.shape[1]
+    mean = flat.sum(1) / n
+    var = ((flat - mean[:, None]) ** 2).sum(1) / n
+    invstd = 1.0 / (var + eps).sqrt()
+    shape = [1, c] + [1] * (input.dim() - 2)
+    x_hat = (input - mean.view(shape)) * invstd.view(shape)
+    return weight.view(shape) * x_hat + bias.view(shape), (x_hat, invstd, weight)
 
 
 # ---------------------------------------------------------------- batch_norm_backward (cache = (x_hat, invstd, weight))

@@ -90,6 +90,7 @@ def _run_step(mine: Any, ref64: nn.Module, ref32: nn.Module, x: torch.Tensor, la
             with pristine():
                 seed_grad = randn(*x.shape, seed=x.numel())
                 exp.backward(seed_grad.double())
+            # no zero_grad between steps: .grad accumulates, on both sides, as PyTorch does
             call_student(lambda: got.backward(seed_grad), Case(label), name="BatchNorm1d", forbid=NORM_BAN)
             for p in ("weight", "bias"):
                 param = _attr(mine, p, label)
@@ -105,14 +106,17 @@ def _run_step(mine: Any, ref64: nn.Module, ref32: nn.Module, x: torch.Tensor, la
                     expected_native=getattr(ref64, p).grad.float(),
                     what=f"{p}.grad",
                 )
-                param.grad = None
-                getattr(ref64, p).grad = None
     for buffer in ("running_mean", "running_var", "num_batches_tracked"):
         want = getattr(ref64, buffer)
         got_buffer = _attr(mine, buffer, label)
         if want is None:
             check(got_buffer is None, f"{label}: `{buffer}` should be None when track_running_stats=False.")
             continue
+        check(
+            isinstance(got_buffer, torch.Tensor),
+            f"{label}: `{buffer}` is a {type(got_buffer).__name__}; it should be a tensor registered with "
+            "register_buffer, so that it moves with the module and is saved in its state_dict.",
+        )
         why = (
             ""
             if buffer != "num_batches_tracked"
@@ -128,12 +132,16 @@ def _run_step(mine: Any, ref64: nn.Module, ref32: nn.Module, x: torch.Tensor, la
                 what=f"{buffer} after the call{why}",
             )
         except CheckFailed as failure:
-            if buffer == "num_batches_tracked" or not training:
+            if buffer == "num_batches_tracked":
                 raise
-            diag = running_diagnosis(
-                buffer, got_buffer, Case(label, (x,), {"momentum": ref64.momentum or 0.1}), previous[buffer]
-            )
-            raise CheckFailed(f"{failure}" + (f"\nLikely cause: {diag}" if diag and ref64.momentum else "")) from None
+            if not training:
+                diag = "eval mode changed the running statistics: after .eval() they are read, never updated."
+            elif ref64.momentum is None:
+                diag = "momentum=None means a cumulative average: this step's weight is 1 / num_batches_tracked."
+            else:
+                case_m = Case(label, (x,), {"momentum": ref64.momentum})
+                diag = running_diagnosis(buffer, got_buffer, case_m, previous[buffer])
+            raise CheckFailed(f"{failure}" + (f"\nLikely cause: {diag}" if diag else "")) from None
 
 
 def check_batch_norm1d_steps(
