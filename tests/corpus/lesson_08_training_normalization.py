@@ -286,6 +286,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 @correct("batch_norm", "mean of squares minus square of the mean, running update with lerp_")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and input.numel() // input.shape[1] <= 1:
+        raise ValueError("Expected more than 1 value per channel when training")
     dims = [0, *range(2, input.dim())]
     shape = [1, -1] + [1] * (input.dim() - 2)
     if training:
@@ -309,6 +311,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 @correct("batch_norm", "channels moved first and flattened, two passes, running update with copy_")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and input.numel() // input.shape[1] <= 1:
+        raise ValueError("Expected more than 1 value per channel when training")
     c = input.shape[1]
     flat = input.transpose(0, 1).reshape(c, -1)  # (C, n)
     shape = [1, c] + [1] * (input.dim() - 2)
@@ -330,6 +334,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 @correct("batch_norm", "einsum for the sums, the running buffers written with [...] =")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and input.numel() // input.shape[1] <= 1:
+        raise ValueError("Expected more than 1 value per channel when training")
     x = input.reshape(input.shape[0], input.shape[1], -1)  # (N, C, L)
     n = x.shape[0] * x.shape[2]
     if training:
@@ -354,6 +360,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 @correct("batch_norm", "unbiased variance from torch.var, rescaled by (n - 1)/n to normalise")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training and input.numel() // input.shape[1] <= 1:
+        raise ValueError("Expected more than 1 value per channel when training")
     dims = tuple([0, *range(2, input.dim())])
     shape = (1, input.shape[1]) + (1,) * (input.dim() - 2)
     if training:

@@ -13,7 +13,13 @@ call the functions re-exported here; each concept has its module:
 
 from autograder.lessons.normalization.backward import backward_case, check_batch_norm_backward, check_forward_with_cache
 from autograder.lessons.normalization.common import BACKWARD_BAN, NORM_BAN
-from autograder.lessons.normalization.functional import bn_case, check_batch_norm, check_layer_norm, ln_case
+from autograder.lessons.normalization.functional import (
+    bn_case,
+    check_batch_norm,
+    check_layer_norm,
+    check_one_value_per_channel,
+    ln_case,
+)
 from autograder.lessons.normalization.module import check_batch_norm1d_init, check_batch_norm1d_steps
 
 __all__ = [
@@ -27,5 +33,6 @@ __all__ = [
     "check_batch_norm_backward",
     "check_forward_with_cache",
     "check_layer_norm",
+    "check_one_value_per_channel",
     "ln_case",
 ]

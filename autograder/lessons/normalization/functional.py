@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from autograder.checks import Case, CheckFailed, _copy, _same, _to64, call_student, check, compare
+from autograder.checks import Case, CheckFailed, _copy, _same, _to64, call_student, check, check_raises, compare
 from autograder.lessons.normalization.common import (
     ALLOWED,
     IN_PLACE,
@@ -208,6 +208,23 @@ def check_batch_norm(batch_norm: Callable, cases: Sequence[Case], *, output: boo
 
 
 # ---------------------------------------------------------------- layer_norm
+
+
+def check_one_value_per_channel(batch_norm: Callable, shapes: Sequence[Sequence[int]]) -> None:
+    """In training mode, a channel with a single value has no variance to normalise with: ValueError, as PyTorch."""
+    for k, shape in enumerate(shapes):
+        case = bn_case(f"training mode with one value per channel, input of shape {tuple(shape)}", shape, seed=90 + k)
+        error = check_raises(
+            batch_norm,
+            case,
+            ValueError,
+            name="batch_norm",
+            forbid=NORM_BAN,
+            allowed_hint=ALLOWED,
+            why="PyTorch does (one value per channel has no spread, and its unbiased variance divides by zero): "
+            "check the number of values per channel and `raise ValueError(...)` with a message that says why.",
+        )
+        check(len(str(error).strip()) >= 10, f"{case.label} raised ValueError({str(error)!r}): give it a message.")
 
 
 def ln_case(
