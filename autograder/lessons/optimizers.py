@@ -454,8 +454,8 @@ def check_invalid_sgd(cls: Any) -> None:
     for kwargs, what in bad:
         args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
         check_raises(
-            cls,
-            Case(f"SGD([p], {args})", ([p],), kwargs),
+            lambda kwargs=kwargs: (cls([p], **kwargs), "an optimizer")[1],
+            Case(f"SGD([p], {args})"),
             ValueError,
             name="SGD",
             forbid=BAN,

@@ -11,7 +11,7 @@ import torch
 from corpus import correct, wrong
 
 LESSON = "08_training/08a_optimizers.ipynb"
-MINIMUM = (25, 6)  # wrong, correct
+MINIMUM = (45, 11)  # wrong, correct (the issue asks for at least 25 and 6 for 08a)
 
 
 # ---------------------------------------------------------------- SGD
@@ -696,6 +696,45 @@ class SGD(torch.optim.Optimizer):
                 p -= lr * g
 
 
+@correct("SGD", "buffer created with setdefault after an explicit first-step test; maximize as a sign; p.sub_")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        for value, what in ((lr, "learning rate"), (momentum, "momentum"), (weight_decay, "weight_decay")):
+            if value < 0:
+                raise ValueError(f"Invalid {what}: {value}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+            ),
+        )
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            sign = -1 if group["maximize"] else 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = sign * p.grad
+                if group["weight_decay"]:
+                    d_p = d_p + group["weight_decay"] * p
+                if group["momentum"]:
+                    first = "momentum_buffer" not in self.state[p]
+                    buf = self.state[p].setdefault("momentum_buffer", d_p.clone())
+                    if not first:
+                        buf.mul_(group["momentum"]).add_((1 - group["dampening"]) * d_p)
+                    d_p = d_p.add(buf, alpha=group["momentum"]) if group["nesterov"] else buf
+                p.sub_(group["lr"] * d_p)
+
+
 # ---------------------------------------------------------------- Adam
 
 
@@ -1084,6 +1123,36 @@ class Adam(torch.optim.Optimizer):
                 p.copy_(p - group["lr"] * (m / (1 - b1**t)) / (torch.sqrt(v_hat) + group["eps"]))
 
 
+@correct("Adam", "the Adam paper's efficient form: step size lr·√(1−β2^t)/(1−β1^t), eps scaled by √(1−β2^t)")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                s = self.state[p]
+                if not s:
+                    s.update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+                    if group["amsgrad"]:
+                        s["max_exp_avg_sq"] = torch.zeros_like(p)
+                s["step"] += 1
+                t = s["step"]
+                s["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                s["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                v = s["exp_avg_sq"]
+                if group["amsgrad"]:
+                    s["max_exp_avg_sq"].copy_(torch.maximum(s["max_exp_avg_sq"], v))
+                    v = s["max_exp_avg_sq"]
+                root = math.sqrt(1 - b2**t)
+                p.sub_(group["lr"] * root / (1 - b1**t) * s["exp_avg"] / (v.sqrt() + group["eps"] * root))
+
+
 # ---------------------------------------------------------------- AdamW (each on the lesson's correct Adam)
 
 
@@ -1255,6 +1324,11 @@ def step_lr(base_lr, epoch, step_size, gamma=0.1):
     return lr
 
 
+@correct("step_lr", "math.pow of a floored quotient")
+def step_lr(base_lr, epoch, step_size, gamma=0.1):
+    return base_lr * math.pow(gamma, math.floor(epoch / step_size))
+
+
 @wrong("cosine_annealing_lr", "forgets the ½: the cosine term spans twice the range")
 def cosine_annealing_lr(base_lr, epoch, T_max, eta_min=0):
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / T_max))
@@ -1293,3 +1367,9 @@ def cosine_annealing_lr(base_lr, epoch, T_max, eta_min=0):
 @correct("cosine_annealing_lr", "the same curve as a squared cosine of half the angle")
 def cosine_annealing_lr(base_lr, epoch, T_max, eta_min=0):
     return eta_min + (base_lr - eta_min) * math.cos(math.pi * epoch / (2 * T_max)) ** 2
+
+
+@correct("cosine_annealing_lr", "the epoch folded into one period of 2·T_max first")
+def cosine_annealing_lr(base_lr, epoch, T_max, eta_min=0):
+    phase = (epoch % (2 * T_max)) / T_max
+    return eta_min + 0.5 * (base_lr - eta_min) * (1.0 + math.cos(math.pi * phase))
