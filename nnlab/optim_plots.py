@@ -137,7 +137,11 @@ def lr_range_test(
 
 
 def steepest_descent_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
-    """The lr at which the smoothed loss falls fastest per decade of lr (the usual pick of a range test)."""
-    log_lr = np.log10(np.asarray(lrs))
-    slope = np.gradient(np.asarray(losses), log_lr)
+    """The lr at which the smoothed loss falls fastest per decade of lr (the usual pick of a range test),
+    looked for before the loss reaches its minimum."""
+    end = int(np.argmin(losses)) + 1
+    if end < 2:
+        return float(lrs[0])
+    log_lr = np.log10(np.asarray(lrs[:end]))
+    slope = np.gradient(np.asarray(losses[:end]), log_lr)
     return float(lrs[int(np.argmin(slope))])
