@@ -142,7 +142,7 @@ def _shapes(module: nn.Module) -> list[tuple[int, ...]]:
 
 
 def _build(student_cls: Callable, c_in: int, c_out: int, stride: int, seed: int) -> tuple[nn.Module, nn.Module]:
-    """The student's block (parameters and BN statistics randomised) and the reference with the same numbers."""
+    """The student's block (its BN statistics moved by two training passes) and the reference with its numbers."""
     torch.manual_seed(seed)
     block = construct(student_cls, c_in, c_out, stride=stride, forbid=RESNET_BAN, name="ResidualBlock")
     check(isinstance(block, nn.Module), "ResidualBlock(...) should create an nn.Module.")
@@ -178,18 +178,19 @@ def _build(student_cls: Callable, c_in: int, c_out: int, stride: int, seed: int)
         ref_bufs = [b for b in ref.buffers() if b.is_floating_point()]
         check(len(bufs) == len(ref_bufs), f"{label} should have one nn.BatchNorm2d per batch norm (with its "
               f"running statistics): {len(ref_bufs) // 2} of them; it has {len(bufs) // 2}.")  # fmt: skip
-        gen = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            vectors = 0
-            for p, q in zip(block.parameters(), ref.parameters(), strict=True):
-                if p.dim() == 1:  # batch norm: weight then bias
-                    p.copy_((vectors % 2 == 0) + 0.3 * torch.randn(p.shape, generator=gen))
-                    vectors += 1
-                q.copy_(p)
-            for i, (b, q) in enumerate(zip(bufs, ref_bufs, strict=True)):
-                mean, var = 0.3 * torch.randn(b.shape, generator=gen), 0.5 + torch.rand(b.shape, generator=gen)
-                b.copy_(mean if i % 2 == 0 else var)
-                q.copy_(b)
+    # The student's block lives in the grader's worker: it is only read, never written. Two forward passes in
+    # train mode move its batch-norm statistics away from their defaults; then its state is copied, in order.
+    block.train()
+    for k in range(2):
+        warm = inputs.randn(4, c_in, 6, 6, seed=300 + seed + k, scale=2.0) + 1.0
+        call_student(block, Case(f"{label} in train mode (updating its running statistics)", (warm,)),
+                     name="ResidualBlock", forbid=RESNET_BAN)  # fmt: skip
+    with pristine(), torch.no_grad():
+        for p, q in zip(list(block.parameters()), ref.parameters(), strict=True):
+            q.copy_(p)
+        bufs = [b for b in block.buffers() if b.is_floating_point()]
+        for b, q in zip(bufs, ref_bufs, strict=True):
+            q.copy_(b)
     return block, ref
 
 
