@@ -1,4 +1,4 @@
-"""Data for the lessons: real MNIST from ``data/mnist.npz`` (never downloaded) and small 2-D toy sets."""
+"""Data for the lessons: MNIST and Fashion-MNIST from ``data/*.npz`` (never downloaded) and small 2-D toy sets."""
 
 from __future__ import annotations
 
@@ -21,6 +21,29 @@ MNIST_SHA256 = {
 }
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
+FASHION_MNIST_PATH = DATA_DIR / "fashion_mnist.npz"
+#: sha256 of each array's raw bytes (uint8, C order); see data/README.md.
+FASHION_MNIST_SHA256 = {
+    "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+    "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+    "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+    "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+}
+FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
+#: Fashion-MNIST's label names, in label order (Zalando's README)
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
 
 class DataError(RuntimeError):
     """The course data is missing or corrupt."""
@@ -28,7 +51,7 @@ class DataError(RuntimeError):
 
 @dataclass
 class MNIST:
-    """MNIST as tensors: images float32 (N, 1, 28, 28), labels int64 (N,)."""
+    """MNIST (or Fashion-MNIST) as tensors: images float32 (N, 1, 28, 28), labels int64 (N,)."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -58,51 +81,42 @@ def split_validation(
     return x[train], y[train], x[val], y[val]
 
 
-def _read_mnist_arrays(path: Path, verify: bool) -> dict[str, np.ndarray]:
+def _read_mnist_arrays(
+    path: Path, verify: bool, checksums: dict[str, str] = MNIST_SHA256, name: str = "MNIST"
+) -> dict[str, np.ndarray]:
+    """Read the four uint8 arrays of an MNIST-like .npz and check them against ``checksums``."""
+    restore = f"`git checkout -- data/{path.name}`"
     if not path.exists():
         raise DataError(
-            f"MNIST is missing: {path} does not exist. It ships with the course repository "
-            "(data/mnist.npz); restore it with `git checkout -- data/mnist.npz`. It is never downloaded."
+            f"{name} is missing: {path} does not exist. It ships with the course repository "
+            f"(data/{path.name}); restore it with {restore}. It is never downloaded."
         )
     try:
         with np.load(path) as npz:
-            arrays = {key: npz[key] for key in MNIST_SHA256}
+            arrays = {key: npz[key] for key in checksums}
     except Exception as exc:  # zip or npy damage, missing key
-        raise DataError(
-            f"MNIST file {path} is unreadable ({exc}); restore it with `git checkout -- data/{path.name}`."
-        ) from exc
+        raise DataError(f"{name} file {path} is unreadable ({exc}); restore it with {restore}.") from exc
     if verify:
-        for key, digest in MNIST_SHA256.items():
+        for key, digest in checksums.items():
             actual = hashlib.sha256(np.ascontiguousarray(arrays[key]).tobytes()).hexdigest()
             if actual != digest:
                 raise DataError(
-                    f"MNIST array {key} in {path} is corrupt (sha256 {actual[:16]}…, expected {digest[:16]}…); "
-                    "restore the file with `git checkout -- data/mnist.npz`."
+                    f"{name} array {key} in {path} is corrupt (sha256 {actual[:16]}…, expected {digest[:16]}…); "
+                    f"restore the file with {restore}."
                 )
     return arrays
 
 
-def load_mnist(
-    path: Path | str = MNIST_PATH,
-    *,
-    normalize: bool = True,
-    subset: int | None = None,
-    device: torch.device | str = "cpu",
-    verify: bool = True,
-    validation: int = 0,
+def _as_dataset(
+    arrays: dict[str, np.ndarray],
+    mean_std: tuple[float, float] | None,
+    subset: int | None,
+    device: torch.device | str,
+    validation: int,
 ) -> MNIST:
-    """Load MNIST from the course's .npz, check its sha256, and return tensors.
-
-    ``normalize`` scales pixels to [0, 1] then standardises with MNIST's mean/std;
-    ``validation`` (e.g. ``VALIDATION_SIZE``) moves that many training images to ``x_val``/``y_val``
-    (see :func:`split_validation`); ``subset`` then keeps the first ``subset`` training and ``subset // 6``
-    validation and test images.
-    """
-    arrays = _read_mnist_arrays(Path(path), verify)
-
     def images(a: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(a).to(torch.float32).div_(255.0).unsqueeze(1)
-        return x.sub_(MNIST_MEAN).div_(MNIST_STD) if normalize else x
+        return x if mean_std is None else x.sub_(mean_std[0]).div_(mean_std[1])
 
     data = MNIST(
         images(arrays["x_train"]),
@@ -125,6 +139,45 @@ def load_mnist(
         )
     fields = (data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
     return MNIST(*(None if t is None else t.to(device) for t in fields))
+
+
+def load_mnist(
+    path: Path | str = MNIST_PATH,
+    *,
+    normalize: bool = True,
+    subset: int | None = None,
+    device: torch.device | str = "cpu",
+    verify: bool = True,
+    validation: int = 0,
+) -> MNIST:
+    """Load MNIST from the course's .npz, check its sha256, and return tensors.
+
+    ``normalize`` scales pixels to [0, 1] then standardises with MNIST's mean/std;
+    ``validation`` (e.g. ``VALIDATION_SIZE``) moves that many training images to ``x_val``/``y_val``
+    (see :func:`split_validation`); ``subset`` then keeps the first ``subset`` training and ``subset // 6``
+    validation and test images.
+    """
+    arrays = _read_mnist_arrays(Path(path), verify)
+    return _as_dataset(arrays, (MNIST_MEAN, MNIST_STD) if normalize else None, subset, device, validation)
+
+
+def load_fashion_mnist(
+    path: Path | str = FASHION_MNIST_PATH,
+    *,
+    normalize: bool = True,
+    subset: int | None = None,
+    device: torch.device | str = "cpu",
+    verify: bool = True,
+    validation: int = 0,
+) -> MNIST:
+    """Load Fashion-MNIST (Zalando) from the course's .npz, check its sha256, and return tensors.
+
+    Same options as :func:`load_mnist`; ``normalize`` standardises with Fashion-MNIST's own mean/std.
+    Label names are in ``FASHION_MNIST_CLASSES``.
+    """
+    arrays = _read_mnist_arrays(Path(path), verify, FASHION_MNIST_SHA256, "Fashion-MNIST")
+    mean_std = (FASHION_MNIST_MEAN, FASHION_MNIST_STD) if normalize else None
+    return _as_dataset(arrays, mean_std, subset, device, validation)
 
 
 # ---------------------------------------------------------------- 2-D toy sets (numpy, seeded)

@@ -107,3 +107,53 @@ def test_load_mnist_with_validation_holds_out_5000_training_images(mnist) -> Non
     assert torch.equal(split.x_test, mnist.x_test)
     small = data.load_mnist(subset=600, validation=data.VALIDATION_SIZE)
     assert (len(small.x_train), len(small.x_val), len(small.x_test)) == (600, 100, 100)
+
+
+# ---------------------------------------------------------------- Fashion-MNIST
+
+
+@pytest.fixture(scope="module")
+def fashion() -> data.MNIST:
+    return data.load_fashion_mnist(normalize=False)
+
+
+def test_fashion_mnist_canonical_facts(fashion: data.MNIST) -> None:
+    assert fashion.x_train.shape == (60000, 1, 28, 28) and fashion.x_test.shape == (10000, 1, 28, 28)
+    assert fashion.y_train[:5].tolist() == [9, 0, 0, 3, 0] and fashion.y_test[:5].tolist() == [9, 2, 1, 1, 6]
+    assert set(fashion.y_train.unique().tolist()) == set(range(10)) == set(fashion.y_test.unique().tolist())
+    assert data.FASHION_MNIST_CLASSES[9] == "Ankle boot" and len(data.FASHION_MNIST_CLASSES) == 10
+    assert float(fashion.x_train.mean()) == pytest.approx(data.FASHION_MNIST_MEAN, abs=1e-4)
+    assert float(fashion.x_train.std()) == pytest.approx(data.FASHION_MNIST_STD, abs=1e-4)
+    assert not torch.equal(fashion.x_test[:10], data.load_mnist(normalize=False, subset=60).x_test[:10])
+
+
+def test_fashion_mnist_normalised_and_split() -> None:
+    split = data.load_fashion_mnist(validation=data.VALIDATION_SIZE)
+    assert (len(split.x_train), len(split.x_val), len(split.x_test)) == (55_000, 5_000, 10_000)
+    assert abs(float(split.x_train.mean())) < 0.01 and abs(float(split.x_train.std()) - 1) < 0.01
+    small = data.load_fashion_mnist(subset=600, validation=data.VALIDATION_SIZE)
+    assert (len(small.x_train), len(small.x_val), len(small.x_test)) == (600, 100, 100)
+
+
+def test_fashion_mnist_missing_corrupt_and_altered_files_get_clear_messages(tmp_path: Path) -> None:
+    with pytest.raises(data.DataError, match="Fashion-MNIST is missing.*never downloaded"):
+        data.load_fashion_mnist(tmp_path / "fashion_mnist.npz")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(data.DataError, match="Fashion-MNIST file .* unreadable"):
+        data.load_fashion_mnist(broken)
+    with np.load(data.FASHION_MNIST_PATH) as npz:
+        arrays = {k: npz[k].copy() for k in npz.files}
+    arrays["y_train"][0] = 0
+    np.savez_compressed(tmp_path / "altered.npz", **arrays)
+    with pytest.raises(data.DataError, match="Fashion-MNIST array y_train .* corrupt"):
+        data.load_fashion_mnist(tmp_path / "altered.npz")
+    with pytest.raises(data.DataError, match="corrupt"):  # MNIST's file is not Fashion-MNIST's
+        data.load_fashion_mnist(data.MNIST_PATH)
+
+
+def test_data_readme_lists_the_fashion_mnist_checksums() -> None:
+    readme = (data.DATA_DIR / "README.md").read_text()
+    assert "Fashion-MNIST" in readme
+    for digest in data.FASHION_MNIST_SHA256.values():
+        assert digest in readme

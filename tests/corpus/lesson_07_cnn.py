@@ -373,7 +373,14 @@ def max_pool2d(input, kernel_size, stride=None):
     return pooled.to_dense().to(input.dtype)
 
 
-@correct("max_pool2d", "a loop over window offsets with torch.maximum")
+@wrong("max_pool2d", "amax over the window: its gradient is shared among tied maxima")
+def max_pool2d(input, kernel_size, stride=None):
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+    return input.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1))
+
+
+@wrong("max_pool2d", "a loop over window offsets with torch.maximum (splits the gradient at ties)")
 def max_pool2d(input, kernel_size, stride=None):
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
@@ -383,6 +390,26 @@ def max_pool2d(input, kernel_size, stride=None):
         for v in range(kw):
             tap = input[:, :, u : u + sh * (h_out - 1) + 1 : sh, v : v + sw * (w_out - 1) + 1 : sw]
             out = tap if out is None else torch.maximum(out, tap)
+    return out
+
+
+@wrong("max_pool2d", "max over the reversed window: the gradient goes to the last maximum")
+def max_pool2d(input, kernel_size, stride=None):
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+    return input.unfold(2, kh, sh).unfold(3, kw, sw).flatten(-2).flip(-1).max(dim=-1).values
+
+
+@correct("max_pool2d", "a loop over window offsets keeping the first maximum (torch.where with >)")
+def max_pool2d(input, kernel_size, stride=None):
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+    h_out, w_out = (input.shape[2] - kh) // sh + 1, (input.shape[3] - kw) // sw + 1
+    out = None
+    for u in range(kh):
+        for v in range(kw):
+            tap = input[:, :, u : u + sh * (h_out - 1) + 1 : sh, v : v + sw * (w_out - 1) + 1 : sw]
+            out = tap if out is None else torch.where(tap > out, tap, out)
     return out
 
 
@@ -403,7 +430,8 @@ def max_pool2d(input, kernel_size, stride=None):
     if (sh, sw) == (kh, kw):
         n, c, h, w = input.shape
         ho, wo = h // kh, w // kw
-        return input[:, :, : ho * kh, : wo * kw].reshape(n, c, ho, kh, wo, kw).amax(dim=(3, 5))
+        blocks = input[:, :, : ho * kh, : wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(3, 4)
+        return blocks.reshape(n, c, ho, wo, kh * kw).max(dim=-1).values
     return input.unfold(2, kh, sh).unfold(3, kw, sw).flatten(-2).max(dim=-1)[0]
 
 
