@@ -6,6 +6,7 @@
 
     --baseline  also time one epoch of the plain loop (nnlab.baseline) in the same run and print the ratio
     --busy      run everything beside one CPU-bound process (a busy machine, on purpose)
+    python -m nnlab.bench cnn --dataset fashion   # lesson 07b: MLP vs CNN vs residual CNN on Fashion-MNIST
 
 Each prints progress, then a last line of JSON. Machines differ 2-3x in speed from one session to the next:
 compare ratios measured in one run, with the seconds beside them.
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="course: only notebooks whose path contains one of these")
     parser.add_argument("--baseline", action="store_true", help="mlp/cnn: compare with the plain loop, same run")
     parser.add_argument("--busy", action="store_true", help="beside one competing CPU-bound process")
+    parser.add_argument(
+        "--dataset", choices=["mnist", "fashion"], default="mnist",
+        help="cnn: 'fashion' trains lesson 07b's models on Fashion-MNIST (nnlab.resnet)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     from contextlib import nullcontext
 
@@ -112,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     with cpu.competing_process() if args.busy else nullcontext():
         if args.what == "course":
             result = course(fast=args.fast, only=args.only)
+        elif args.what == "cnn" and args.dataset == "fashion":
+            result = importlib.import_module("nnlab.resnet").benchmark(fast=args.fast)
         elif args.baseline:
             result = compare_with_baseline(args.what, fast=args.fast)
         else:
