@@ -9,6 +9,12 @@ through a ``TorchFunctionMode`` (matched by name); plain Python functions such a
 sees every call of a built-in, so switching the function modes off does not hide one. A
 ``torch.nn.functional`` function is caught both ways, so that its kernel reached
 directly (``torch._C._nn.mse_loss``, ``torch.ops.aten.mse_loss``) is caught too.
+
+Under every guard, with or without a ban list, the judge itself is forbidden: a student's answer may not call
+a function of ``autograder`` (a lesson's reference, ``ag.reference.get``, a check, its own ``ag.forbid``).
+The profiler recognises the judge by code object and module dict, and trusts a caller only by the same
+identity, never by a name the student can set (``__name__``); what a check passes as an argument
+(:func:`handed`) stays callable.
 """
 
 from __future__ import annotations
