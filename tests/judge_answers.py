@@ -85,8 +85,8 @@ def helpers(ns: dict, exercises: set[str]) -> dict[str, Any]:
         if name.startswith("__") or name in exercises:
             continue
         if isinstance(value, types.ModuleType) and value.__name__.startswith("autograder.lessons."):
-            for attr, obj in vars(value).items():
-                if getattr(obj, "__module__", None) == value.__name__ and _own_code(obj):
+            for attr, obj in vars(value).items():  # its own, decorated ones (quiet) and those it imports
+                if _is_judge(obj) and _own_code(obj):
                     found[f"{name}.{attr}"] = obj
         elif isinstance(value, types.FunctionType) and (_is_judge(value) or value.__code__.co_filename[:1] == "<"):
             if value.__code__.co_filename not in {f"<{e}>" for e in exercises}:  # not the student's own helper
