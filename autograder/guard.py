@@ -241,6 +241,7 @@ class _Judge:
         self.forbidden = frozenset(self.forbidden)  # type: ignore[assignment]
         self.dicts = frozenset(self.dicts)  # type: ignore[assignment]
         self.trusted = types.MappingProxyType(self.trusted)  # type: ignore[assignment]
+        self.watched = frozenset(self.forbidden | _OP_CALLS)  # the profiler's "call" events worth a look
         self.transparent = {
             contextlib._GeneratorContextManager.__enter__.__code__,
             contextlib._GeneratorContextManager.__exit__.__code__,
@@ -303,11 +304,15 @@ def handed(*values: Any) -> Iterator[None]:
 
 _SEEN: dict[str, Any] = {}  # every judge module ever loaded (taking one out of sys.modules does not hide it)
 _JUDGE: _Judge | None = None
+_MODULES_SEEN = 0
 
 
 def judge_codes() -> _Judge:
     """The judge as loaded now (a lesson module imported later is added when the next guard starts)."""
-    global _JUDGE
+    global _JUDGE, _MODULES_SEEN
+    if _JUDGE is not None and len(sys.modules) == _MODULES_SEEN:  # nothing imported since (the common case)
+        return _JUDGE
+    _MODULES_SEEN = len(sys.modules)
     fresh = {
         n: m
         for n, m in list(sys.modules.items())
@@ -340,7 +345,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
         hits.append(name)
         raise ForbiddenCall(name)
 
-    watched = codes.keys() | _OP_CALLS | judge.forbidden
+    watched = judge.watched | codes.keys() if codes else judge.watched
     judge_dicts = judge.dicts
     verdicts: dict[str, bool] = {}  # built-in name -> forbidden (the profiler runs on every call: keep it cheap)
 
