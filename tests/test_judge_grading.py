@@ -25,6 +25,9 @@ NOTEBOOKS = [
     ("07_cnn", "07_cnn.ipynb"),
 ]
 PER_NOTEBOOK = 3  # exercises per student that call a helper
+#: a notebook whose checks give the student functions of the judge to call (numerical_gradient(f, x) with f =
+#: backprop.wavy): its solution keeps full marks
+HANDING = ("05_backprop", "05b_mlp_by_hand.ipynb")
 
 
 def _answers(assignment: str, name: str) -> dict[str, judge_answers.Answer]:
@@ -56,11 +59,15 @@ def test_calling_the_judge_is_rejected_by_the_grader(tmp_path) -> None:
             lesson = hostile.Lesson(assignment, name)
             case = hostile.Case(student, "calls the judge", exercises={e: a.source for e, a in answers.items()})
             lesson.write(case, subs / student)
+        hostile.Lesson(*HANDING).write(hostile.Case("solution", "the solution"), subs / "solution")
         proc = grade(subs, "--out", out, "--jobs", "2", *FAST, timeout=300)
         grades = read_grades(out)
     finally:
         os.environ.pop("NNLAB_GRADER_VERSION", None)
-    assert set(plan) <= set(grades), proc.stderr[-3000:]
+    assert set(plan) | {"solution"} <= set(grades), proc.stderr[-3000:]
+    rows = grades["solution"].items()
+    handing = {t: (r["status"], r["message"][:120]) for t, r in rows if r["notebook"] == HANDING[1]}
+    assert handing and all(status == "passed" for status, _ in handing.values()), handing
     missed = []
     for student, (name, answers) in plan.items():
         for exercise, answer in answers.items():
