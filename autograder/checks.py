@@ -140,7 +140,7 @@ def _run_guarded(
     hits: list[str] = []
     result, raised = None, None
     try:
-        with guard.time_limit(timeout), guard.forbid(*forbid) as hits:
+        with guard.time_limit(timeout), guard.handed(args, kwargs), guard.forbid(*forbid) as hits:
             result = fn(*args, **kwargs)
     except NotImplementedError as exc:
         raise NotAttempted(_not_implemented(name, guard.raised_in(exc))) from None
@@ -152,6 +152,11 @@ def _run_guarded(
         fail(f"`{name}` recursed without end on {case.label}: does it call itself?")
     except Exception as exc:  # noqa: BLE001 - the caller turns it into a verdict
         raised = exc
+    if hits and str(hits[0]).startswith(guard.TESTS_OWN):
+        fail(
+            f"`{name}` calls `{str(hits[0])[len(guard.TESTS_OWN) :]}`, which belongs to the tests: compute it "
+            f"yourself in `{name}`."
+        )
     if hits:
         uses = f" Build it from {allowed_hint}." if allowed_hint else ""
         fail(
@@ -447,15 +452,15 @@ def check_elementwise(
     check_function(student, ref, cases, elementwise=True, **options)
 
 
-def check_no_warnings(fn: Callable, *args: Any, name: str, **kwargs: Any) -> Any:
-    """Call ``fn`` and fail if it emits a Python warning (e.g. numpy overflow)."""
+def check_no_warnings(fn: Callable, *args: Any, name: str, **kwargs: Any) -> None:
+    """Call ``fn`` and fail if it emits a Python warning (e.g. numpy overflow); returns nothing, so that a grade
+    cell that ends with it displays nothing."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = call_student(fn, Case("edge inputs", args, kwargs), name=name)
+        call_student(fn, Case("edge inputs", args, kwargs), name=name)
     check(not caught, f"`{name}` emitted a warning: {caught[0].message if caught else ''}")
-    return result
 
 
 def construct(cls: Callable, *args: Any, forbid: Sequence[str] = (), name: str | None = None, **kwargs: Any) -> Any:

@@ -100,3 +100,19 @@ def run_grade_cells(lesson: Lesson, ns: dict, grade_ids: list[str]) -> dict[str,
         except BaseException as exc:  # noqa: BLE001 - recorded as the verdict
             out[gid] = exc
     return out
+
+
+def run_cell_output(source: str, ns: dict, name: str) -> str:
+    """Execute one cell as a notebook would and return what it shows: what it prints, and the value of its last
+    expression unless that is None (nbgrader reads a grade cell's output as its score)."""
+    import ast
+    import contextlib
+    import io
+
+    tree = ast.parse(textwrap.dedent(source))
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(tree, f"<{name}>", "exec"), ns)
+        value = None if last is None else eval(compile(ast.Expression(last.value), f"<{name}>", "eval"), ns)
+    return printed.getvalue() + ("" if value is None else repr(value))

@@ -163,8 +163,11 @@ def test_removing_the_profiler_is_itself_caught() -> None:
 
     before = sys.getprofile()
     assert "`sys.setprofile`" in failure(hidden)
-    with guard.forbid("torch.sigmoid"), guard.forbid("torch.tanh"):  # the guard's own (nested) calls pass
+    with guard.forbid("torch.sigmoid"):
         assert sys.getprofile() is not before
+        # a guard nested by code that is not the judge's is a student's own, which would replace the check's
+        with pytest.raises(guard.ForbiddenCall, match="tests' own ag.guard.forbid"), guard.forbid("torch.tanh"):
+            pass
     assert sys.getprofile() is before
 
 

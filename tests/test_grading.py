@@ -175,6 +175,8 @@ def test_messages_teach(run) -> None:
         in rows["unfinished_dependency"]["test_Linear__forward"]["message"]
     )
     assert "not valid JSON" in rows["corrupt_json"]["test_neuron__example"]["message"]
+    assert "belongs to the tests" in rows["calls_the_judge"]["test_collapse_linear_stack__with_bias"]["message"]
+    assert "sys.setprofile" in rows["guard_name_spoof"]["test_MLP__matches_sequential"]["message"]
     assert "started more than" in rows["process_swarm"]["test_count_parameters__layers"]["message"]
 
 

@@ -38,6 +38,7 @@ from autograder.grading import protocol, sandbox
 
 # Captured before any student code runs: rebinding these names in a notebook changes nothing here.
 _forbid = guard.forbid
+_handed = guard.handed
 _time_limit = guard.time_limit
 _ForbiddenCall = guard.ForbiddenCall
 _StudentTimeout = guard.StudentTimeout
@@ -448,8 +449,11 @@ class Worker:
                 desc["where"] = str(guard.raised_in(exc))[:100]
         return desc
 
-    def student(self, request: dict, fn: Any, tensors: list | None = None) -> tuple:
-        """Run ``fn()`` (student code) under the request's time limit, bans and grad mode; encode the outcome."""
+    def student(self, request: dict, fn: Any, tensors: list | None = None, handed: tuple = ()) -> tuple:
+        """Run ``fn()`` (student code) under the request's time limit, bans and grad mode; encode the outcome.
+
+        ``handed``: the call's arguments, which the student's code may call even where they are the judge's (a
+        test function ``f`` of a lesson module)."""
         hits: list[str] = []
         forbid = tuple(request.get("forbid", ()))
         timeout = request.get("timeout")
@@ -464,7 +468,7 @@ class Worker:
             warnings.simplefilter("always")
             try:
                 with _time_limit(timeout):
-                    with _forbid(*forbid) as hits, torch.set_grad_enabled(grad_mode):
+                    with _handed(*handed), _forbid(*forbid) as hits, torch.set_grad_enabled(grad_mode):
                         value = fn()
                     outcome = ("ok", self.encode(value, tensors, designated))
             except BaseException as exc:  # noqa: BLE001 - everything a student raises is reported
@@ -507,7 +511,7 @@ class Worker:
             pointers = self.pointers(tensors)
             self.active.append((tensors, pointers))
             try:
-                reply = self.student(request, lambda: target(*args, **kwargs), tensors)
+                reply = self.student(request, lambda: target(*args, **kwargs), tensors, handed=(args, kwargs))
             finally:
                 self.active.pop()
             reply[2]["post"] = self.post(tensors, pointers)

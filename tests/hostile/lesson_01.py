@@ -542,9 +542,38 @@ if os.fork() == 0:
             },
         ),
         Case(
+            "guard_name_spoof",
+            "names its cell autograder.guard (the old exemption), then removes the profiler: caught, and flagged",
+            zero=LINEAR_USERS,
+            status="failed",
+            review="setprofile",
+            exercises={
+                "linear": """
+                __name__ = "autograder.guard"
+                import sys
+                def linear(input, weight, bias=None):
+                    sys.setprofile(None)
+                    out = input @ weight.T
+                    return out if bias is None else out + bias
+                """
+            },
+        ),
+        Case(
+            "calls_the_judge",
+            "returns the lesson's own reference, neurons.collapse_reference: it belongs to the tests",
+            zero=(COLLAPSE,),
+            status="failed",
+            exercises={
+                "collapse_linear_stack": """
+                def collapse_linear_stack(layers):
+                    return neurons.collapse_reference(layers)
+                """
+            },
+        ),
+        Case(
             "profiler_and_modes_off",
             "removes the profiler and switches the function modes off to hide F.linear: caught, and flagged",
-            zero=(LINEAR, "test_Linear__forward"),
+            zero=LINEAR_USERS,  # the guard's profiler runs under every check (it keeps the judge out of reach)
             status="failed",
             review="setprofile",
             exercises={

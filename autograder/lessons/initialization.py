@@ -17,8 +17,7 @@ then check what it wrote:
   state alone, and calls without one differ (no seed fixed inside);
 * :func:`expect_value_error` — bad input raises ``ValueError`` with a message, as torch does.
 
-``xavier_std`` / ``kaiming_std`` and the ``*_causes`` functions compute the expected std and the std of
-common mistakes from PyTorch's own fan and gain functions.
+Xavier's and Kaiming's expected stds, and the stds of common mistakes, are in :mod:`autograder.lessons.fans`.
 """
 
 from __future__ import annotations
@@ -336,121 +335,12 @@ def check_generator(fn: Callable, *args: Any, name: str, **kwargs: Any) -> None:
     )
 
 
-# ---------------------------------------------------------------- references: fans, gains, stds and mistakes
-
-
-def torch_fans(shape: Sequence[int]) -> tuple[int, int]:
-    """PyTorch's (fan_in, fan_out) of a weight of this shape."""
-    with pristine():
-        return reference.get("torch.nn.init._calculate_fan_in_and_fan_out")(torch.empty(*shape))
-
-
-def torch_gain(nonlinearity: str, param: float | None = None) -> float:
-    """PyTorch's recommended gain."""
-    with pristine():
-        return float(reference.get("torch.nn.init.calculate_gain")(nonlinearity, param))
-
-
-def xavier_std(shape: Sequence[int], gain: float = 1.0) -> float:
-    """gain · sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = torch_fans(shape)
-    return gain * math.sqrt(2.0 / (fan_in + fan_out))
-
-
-def kaiming_std(shape: Sequence[int], a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> float:
-    """gain / sqrt(fan), fan chosen by mode."""
-    fan_in, fan_out = torch_fans(shape)
-    return torch_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
-
-
-def _channels_only(shape: Sequence[int]) -> tuple[int, int]:
-    return shape[1], shape[0]
-
-
-def xavier_causes(shape: Sequence[int], gain: float = 1.0) -> dict[str, float]:
-    """Stds that common Xavier mistakes produce, by the mistake."""
-    fan_in, fan_out = torch_fans(shape)
-    causes = {
-        "only fan_in is used (that is LeCun's rule); Xavier/Glorot balances both directions with "
-        "2 / (fan_in + fan_out).": gain / math.sqrt(fan_in),
-        "only fan_out is used; Xavier/Glorot balances both directions with 2 / (fan_in + fan_out).": gain
-        / math.sqrt(fan_out),
-        "the factor 2 of 2 / (fan_in + fan_out) is missing.": gain / math.sqrt(fan_in + fan_out),
-        "the square root is missing: 2 / (fan_in + fan_out) is the variance, not the std.": gain
-        * 2.0
-        / (fan_in + fan_out),
-    }
-    if gain != 1.0:
-        causes["the gain is ignored."] = math.sqrt(2.0 / (fan_in + fan_out))
-        causes["the gain multiplies the variance instead of the std."] = math.sqrt(gain * 2.0 / (fan_in + fan_out))
-    if len(shape) > 2:
-        c_in, c_out = _channels_only(shape)
-        causes[
-            "the kernel's receptive field is not counted: for a conv weight (out, in, *kernel) each fan is a "
-            "number of channels times the number of kernel elements."
-        ] = gain * math.sqrt(2.0 / (c_in + c_out))
-    return causes
-
-
-def kaiming_causes(
-    shape: Sequence[int], a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
-) -> dict[str, float]:
-    """Stds that common Kaiming mistakes produce, by the mistake."""
-    fan_in, fan_out = torch_fans(shape)
-    fan, other = (fan_in, fan_out) if mode == "fan_in" else (fan_out, fan_in)
-    gain = torch_gain(nonlinearity, a)
-    causes = {
-        "the gain is missing: std = 1/sqrt(fan) is right for a linear layer only.": 1 / math.sqrt(fan),
-        f"the wrong fan is used: mode={mode!r} asks for {mode}.": gain / math.sqrt(other),
-        "the square root of the fan is missing: std = gain / sqrt(fan).": gain / fan,
-        "the gain sits under the square root: it scales the std, not the variance.": math.sqrt(gain / fan),
-    }
-    if nonlinearity == "leaky_relu" and a not in (0, 1):
-        causes["the negative slope `a` is ignored (that is ReLU's gain, √2)."] = math.sqrt(2.0 / fan)
-        causes["the leaky-ReLU gain uses 1 + a; the slope enters squared, 1 + a²."] = math.sqrt(
-            2.0 / (1 + a)
-        ) / math.sqrt(fan)
-    if nonlinearity not in ("leaky_relu", "relu"):
-        causes[f"the nonlinearity {nonlinearity!r} is ignored (√2 is ReLU's gain)."] = math.sqrt(2.0 / fan)
-    if len(shape) > 2:
-        c_in, c_out = _channels_only(shape)
-        causes[
-            "the kernel's receptive field is not counted: for a conv weight (out, in, *kernel) each fan is a "
-            "number of channels times the number of kernel elements."
-        ] = gain / math.sqrt(c_in if mode == "fan_in" else c_out)
-    return causes
-
-
-def diagnose_fans(got: Any, case: Case) -> str | None:
-    """For calculate_fan_in_and_fan_out: name the usual mistakes."""
-    shape = tuple(case.args[0].shape)
-    if not isinstance(got, tuple | list) or len(got) != 2:
-        return None
-    got = tuple(int(v) if isinstance(v, int | float) else v for v in got)
-    fan_in, fan_out = torch_fans(shape)
-    if got == (fan_out, fan_in) and fan_in != fan_out:
-        return "fan_in and fan_out are swapped: a weight is stored (out, in, ...), so fan_in comes from size(1)."
-    if len(shape) > 2 and got == (shape[1], shape[0]):
-        return "the receptive field is not counted: each input channel feeds kernel-size many weights."
-    return None
-
-
-def diagnose_gain(got: Any, case: Case) -> str | None:
-    """For calculate_gain: name the usual mistakes of the leaky-ReLU gain."""
-    nonlinearity, param = (list(case.args) + [None])[:2]
-    if nonlinearity != "leaky_relu" or not isinstance(got, int | float):
-        return None
-    slope = 0.01 if param is None else param
-    if math.isclose(got, math.sqrt(2.0 / (1 + slope)), rel_tol=1e-6) and slope not in (0, 1):
-        return "the slope enters the gain squared: sqrt(2 / (1 + slope²))."
-    if param is None and math.isclose(got, math.sqrt(2.0), rel_tol=1e-9):
-        return "with param=None the slope is leaky_relu's default, 0.01, not 0."
-    if param == 0 and not math.isclose(got, math.sqrt(2.0), rel_tol=1e-9):
-        return "param=0 is a valid slope (it makes leaky ReLU a ReLU): `param or 0.01` treats it as missing."
-    return None
+#: the shapes the constant fills are tried on
+FILL_SHAPES = [(3, 4), (7,), (2, 3, 5, 5)]
 
 
 __all__ = [
+    "FILL_SHAPES",
     "INIT_BAN",
     "NONLINEARITIES",
     "call_init",
@@ -460,15 +350,7 @@ __all__ = [
     "check_in_place",
     "check_values",
     "describe",
-    "diagnose_fans",
-    "diagnose_gain",
     "diagnose_std",
     "expect_value_error",
     "fresh",
-    "kaiming_causes",
-    "kaiming_std",
-    "torch_fans",
-    "torch_gain",
-    "xavier_causes",
-    "xavier_std",
 ]

@@ -1,0 +1,108 @@
+"""Lesson 01, the neuron: what the grade cells of ``01_neurons`` compare with and forbid."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+import autograder as ag
+
+# what linear may not call
+LINEAR_BAN = ("torch.nn.functional.linear", "torch.nn.Linear", "torch.nn.functional.bilinear")
+
+# what Linear may not call while it is built
+INIT_BAN = ("torch.nn.Linear", "torch.nn.init.uniform_", "torch.nn.init.kaiming_uniform_", "torch.nn.init.normal_")
+
+
+def neuron_reference(x: torch.Tensor, w: torch.Tensor, b: float | torch.Tensor, activation) -> torch.Tensor:  # noqa: ANN001
+    """activation(x @ w + b)."""
+    return activation(x @ w + b)
+
+
+def reference_mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """The PyTorch network an MLP must equal."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [activation()] if i else []
+        layers.append(nn.Linear(n_in, n_out))
+    return nn.Sequential(*layers)
+
+
+def trainable_scalars(model: nn.Module) -> int:
+    """The number count_parameters must return."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def collapse_reference(layers: list[nn.Module]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The composition of the layers as one (W, b), computed in float64, returned in the layers' dtype."""
+    dtype = layers[0].weight.dtype
+    W = torch.eye(layers[0].weight.shape[1], dtype=torch.float64)
+    b = torch.zeros(layers[0].weight.shape[1], dtype=torch.float64)
+    for layer in layers:
+        W, b = layer.weight.double() @ W, layer.weight.double() @ b
+        b = b + layer.bias.double() if layer.bias is not None else b
+    return W.detach().to(dtype), b.detach().to(dtype)
+
+
+def seeded_stack(sizes: list[int], bias: bool = True, seed: int = 40) -> list[nn.Linear]:
+    """nn.Linear layers of the given sizes, drawn from a fixed seed."""
+    torch.manual_seed(seed)
+    return [nn.Linear(a, c, bias=bias) for a, c in zip(sizes[:-1], sizes[1:])]
+
+
+def check_parameters(cls: type) -> None:
+    """Linear(3, 2) registers weight (out, in) and bias (out,) as parameters; bias=False gives bias None."""
+    layer = ag.construct(cls, 3, 2, forbid=INIT_BAN)
+    params = dict(layer.named_parameters())
+    ag.check(
+        set(params) == {"weight", "bias"},
+        f"Linear(3, 2) should have parameters 'weight' and 'bias'; model.parameters() finds {sorted(params)}. "
+        "Wrap tensors in nn.Parameter so that PyTorch registers them.",
+    )
+    ag.check(
+        tuple(params["weight"].shape) == (2, 3),
+        f"weight has shape {tuple(params['weight'].shape)}; PyTorch's convention is (out_features, in_features).",
+    )
+    ag.check(
+        tuple(params["bias"].shape) == (2,), f"bias has shape {tuple(params['bias'].shape)}; expected (out_features,)."
+    )
+    no_bias = ag.construct(cls, 3, 2, bias=False, forbid=INIT_BAN)
+    ag.check(
+        getattr(no_bias, "bias", "missing") is None and len(list(no_bias.parameters())) == 1,
+        "Linear(3, 2, bias=False) should have only a weight, and self.bias should be None.",
+    )
+
+
+def check_init(cls: type) -> None:
+    """Weight and bias are drawn from U(-1/sqrt(in), 1/sqrt(in)), fresh for every layer."""
+    big = ag.construct(cls, 400, 1000, forbid=INIT_BAN)
+    k = 1 / math.sqrt(400)
+    ag.stats.check_uniform(big.weight, -k, k, what="Linear(400, 1000).weight")
+    bias = ag.construct(cls, 100, 20000, forbid=INIT_BAN).bias
+    ag.stats.check_uniform(bias, -0.1, 0.1, what="Linear(100, 20000).bias")
+    first, second = ag.construct(cls, 3, 2, forbid=INIT_BAN), ag.construct(cls, 3, 2, forbid=INIT_BAN)
+    ag.check(
+        not torch.equal(first.weight, second.weight),
+        "Two new layers got identical weights: do not fix a seed inside Linear.",
+    )
+
+
+def check_forward(cls: type) -> None:
+    """forward computes linear(input, weight, bias) with the layer's own parameters."""
+    layer = ag.construct(cls, 3, 4, forbid=INIT_BAN)
+    ag.check(tuple(layer.weight.shape) == (4, 3), "Linear(3, 4).weight should have shape (4, 3): (out, in).")
+    W, b = layer.weight.detach().clone(), layer.bias.detach().clone()
+
+    def reference(x: torch.Tensor) -> torch.Tensor:
+        return x @ W.to(x.dtype).T + b.to(x.dtype)
+
+    ag.check_function(
+        layer,
+        reference,
+        [ag.Case("Linear(3, 4) on a (6, 3) batch", (ag.inputs.randn(6, 3, seed=22),))],
+        name="Linear.forward",
+        forbid=LINEAR_BAN,
+        allowed_hint="your linear",
+    )

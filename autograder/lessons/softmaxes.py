@@ -1,0 +1,157 @@
+"""Lesson 03, softmax, log_softmax and the softmax Jacobian: what the grade cells of ``05_softmax`` forbid,
+compare with and diagnose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+import autograder as ag
+from autograder.lessons.activations import quiet
+
+# used by the tests below: what the softmax exercises may not call, and how a wrong answer is diagnosed
+SOFTMAX_BAN = (
+    "torch.softmax",
+    "torch.log_softmax",
+    "torch.nn.functional.softmax",
+    "torch.nn.functional.log_softmax",
+    "torch.nn.functional.softmin",
+)
+LOG_SOFTMAX_BAN = SOFTMAX_BAN + ("torch.logsumexp",)
+JACOBIAN_BAN = SOFTMAX_BAN + ag.AUTOGRAD
+SOFTMAX_HINT = "torch.exp, .sum and .amax (or torch.logsumexp)"
+LOG_SOFTMAX_HINT = "torch.exp, torch.log, .sum and .amax"
+
+
+def _dim_of(case: ag.Case) -> Any:
+    return case.kwargs["dim"] if "dim" in case.kwargs else case.args[1]
+
+
+OVERFLOW = (
+    "your {what} overflows: e^1000 is inf and e^-1000 is 0 (float32 overflows past e^88.7, float64 past "
+    "e^709.8), so the formula as written gives inf / inf, 0 / 0 or log(inf). {fix}"
+)
+FIX = {
+    False: (
+        "Softmax does not change when the same number is subtracted from every entry of a slice: "
+        "subtract the max along dim first, so that the largest exponent is e^0 = 1."
+    ),
+    True: ("Use the log-sum-exp trick: log sum_j e^(x_j) = m + log sum_j e^(x_j - m), with m the max along dim."),
+}
+
+
+def _non_finite_cause(x: torch.Tensor, dim: int, got: torch.Tensor, log: bool) -> str | None:
+    """Why a softmax/log_softmax result has inf or nan where PyTorch has none: compare with the usual formulas."""
+    what = "log_softmax" if log else "softmax"
+
+    def formula(shift: float | torch.Tensor) -> torch.Tensor:
+        e = torch.exp(x - shift)
+        total = e.sum(dim, keepdim=True)
+        return x - shift - torch.log(total) if log else e / total
+
+    def same(result: torch.Tensor) -> bool:  # the same inf and nan, at the same places, and the same finite values
+        return bool((~torch.isfinite(result)).any()) and torch.allclose(got, result, 1e-4, 1e-6, equal_nan=True)
+
+    if log and same(torch.log(ag.reference.get("torch.softmax")(x, dim))):
+        return (
+            "you take the log of a probability that underflowed: softmax rounds e^(-200) to 0 and "
+            "log(0) = -inf. Stay in log space: log_softmax(x) = x - logsumexp(x), with the log-sum-exp "
+            "computed after subtracting the max."
+        )
+    if same(formula(0.0)):
+        return OVERFLOW.format(what=what, fix=FIX[log])
+    if x.dim() > 1 and same(formula(x.max())):
+        return (
+            "you subtracted one max for the whole tensor, so a slice whose entries all lie far below it "
+            "underflows to 0 / 0. Subtract each slice's own max (reduce along dim with keepdim=True)."
+        )
+    if bool((x.abs() > (709.0 if x.dtype == torch.float64 else 88.0)).any()):
+        return OVERFLOW.format(what=what, fix=FIX[log])
+    return None
+
+
+def softmax_diagnosis(log: bool = False) -> Callable:
+    """A diagnose= for softmax (log=False) or log_softmax (log=True): names the usual mistake, if it sees one."""
+    what = "log_softmax" if log else "softmax"
+
+    def reference(t: torch.Tensor, dim: int) -> torch.Tensor:
+        return ag.reference.get("torch.log_softmax" if log else "torch.softmax")(t, dim)
+
+    def normalised(
+        t: torch.Tensor, dim: int
+    ) -> bool:  # exp of the result sums to 1 (log) / the result sums to 1 along dim
+        total = torch.logsumexp(t, dim) if log else t.sum(dim) - 1
+        return bool((total.abs() < 1e-4).all())
+
+    def diagnose(got: Any, case: ag.Case) -> str | None:
+        x, dim = case.args[0], _dim_of(case)
+        if not isinstance(got, torch.Tensor) or got.shape != x.shape or got.dtype != x.dtype:
+            return None
+        with ag.pristine():
+            g, x64 = got.detach().double(), x.detach().double()
+            d = dim % x.dim()
+            if not bool(torch.isfinite(g).all()):
+                return _non_finite_cause(x, d, got.detach(), log)
+            for other in range(x.dim()):
+                if other != d and x.shape[other] > 1 and torch.allclose(g, reference(x64, other), 1e-4, 1e-5):
+                    return (
+                        f"your result is normalised along dim={other}, but this call asked for dim={dim}. "
+                        "Use the dim argument in every reduction (max, sum, logsumexp), with keepdim=True."
+                    )
+            if x.dim() > 1 and torch.allclose(g, reference(x64.flatten(), 0).view_as(g), 1e-4, 1e-5):
+                return (
+                    f"you normalised over the whole tensor at once; in {what} each slice along dim is "
+                    "normalised on its own (reduce along dim only)."
+                )
+            if not normalised(g, d):
+                if log and bool(((g - reference(x64, d)).amax(d) - (g - reference(x64, d)).amin(d) < 1e-4).all()):
+                    return (
+                        "your log-probabilities are off by the same amount within each slice: did you subtract "
+                        "the max and forget to add it back? log sum_j e^(x_j) = m + log sum_j e^(x_j - m)."
+                    )
+                total = torch.logsumexp(g, d).exp() if log else g.sum(d)
+                return (
+                    f"along dim={dim} your {'exp(result)' if log else 'result'} sums to "
+                    f"{float(total.min()):.4g} ... {float(total.max()):.4g}, not 1: numerator and denominator "
+                    "must come from the same slice, and the sum must stay broadcastable (keepdim=True)."
+                )
+        return None
+
+    return quiet(diagnose)
+
+
+# used by the tests below: the Jacobian by autograd, and what a wrong Jacobian usually is
+def jacobian_reference(x: torch.Tensor) -> torch.Tensor:
+    """The softmax's Jacobian at a 1-D x, by autograd."""
+    return torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), x)
+
+
+@quiet
+def jacobian_diagnosis(got: Any, case: ag.Case) -> str | None:
+    x = case.args[0]
+    n = x.numel()
+    if not isinstance(got, torch.Tensor) or got.shape != (n, n) or n < 2:
+        return None
+    with ag.pristine():
+        x64, g = x.detach().double(), got.detach().double()
+        full = jacobian_reference(x64)  # autograd's answer
+
+        def close(a: torch.Tensor) -> bool:
+            return bool(torch.allclose(g, a, rtol=1e-4, atol=1e-5))
+
+        if bool((g - torch.diag(torch.diagonal(g)) == 0).all()):
+            return (
+                "your Jacobian is diagonal. Softmax is not elementwise: every s_i shares the denominator "
+                "sum_k e^(x_k), so changing x_j (j != i) changes s_i too. Work out d s_i / d x_j for i != j "
+                "with the quotient rule."
+            )
+        if close(-full):
+            return "every entry has the wrong sign: check the order of the two terms of the quotient rule."
+        if close(full - torch.diag(ag.reference.get("torch.softmax")(x64, 0))):
+            return (
+                "the off-diagonal entries are right but the diagonal misses a term: for i = j, d e^(x_i) / d x_i "
+                "is not 0."
+            )
+    return None

@@ -1,0 +1,289 @@
+"""Lesson 06, training an MLP: the accuracy reference, tiny problems whose exact results the course's own loops
+(nnlab.train) know, and the checks of ``06a_mlp_training``'s grade cells."""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+import autograder as ag
+from autograder import guard
+from nnlab import mlp, train
+
+# ---------------------------------------------------------------- accuracy_reference
+# the reference accuracy (the course's helper on raw scores), likely slips, and the
+# message for a call to a course helper that an exercise must not use
+ACCURACY_BAN = ("nnlab.train.accuracy_of",)
+
+
+def reference_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
+    n = len(target)
+    return round(train.accuracy_of(nn.Identity(), logits, target) * n) / n
+
+
+def check_accuracy(accuracy: Callable, cases: list[ag.Case]) -> None:
+    """The student's accuracy against reference_accuracy, naming the likely slip."""
+    ag.check_function(accuracy, reference_accuracy, cases, forbid=ACCURACY_BAN, diagnose=accuracy_slip)
+
+
+def accuracy_slip(got: Any, case: ag.Case) -> str | None:
+    """Name the likely mistake behind a wrong accuracy."""
+    logits, target = case.args
+    if not isinstance(got, int | float):
+        return None
+    right = reference_accuracy(logits, target)
+
+    def close(a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+    if logits.shape[0] == logits.shape[1] and close(got, reference_accuracy(logits.T, target)):
+        return "the argmax ran over dim 0 (the samples); each row is a sample, its columns are the classes."
+    if close(got, right * len(target)) and len(target) > 1:
+        return "that is the number of correct predictions: divide by the number of samples."
+    if close(got, 100 * right):
+        return "that is a percentage: return a fraction between 0 and 1."
+    return None
+
+
+# ---------------------------------------------------------------- training_problems
+# tiny problems whose exact results the course's own loops (nnlab.train) know
+TRAIN_BAN = (
+    "nnlab.train.train_epoch",
+    "nnlab.train.evaluate",
+    "nnlab.train.fit",
+    "nnlab.train.predict",
+    "nnlab.train.accuracy_of",
+    "nnlab.mlp.train_mlp",
+)
+REFERENCE_LOOP = {"train_one_epoch": train.train_epoch, "evaluate": train.evaluate}
+
+
+#: what the checks give the student's loop (its model, its optimizer's step hook): the student's code calls them
+HANDED = ("Probe", "_count_step")
+
+
+class Probe(nn.Module):
+    """Wraps a network; records at each forward `self.training` and `torch.is_grad_enabled()`, and at each
+    backward whether a parameter's .grad still held an earlier gradient."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self.modes, self.grad_modes, self.stale = [], [], []
+        for p in net.parameters():
+            p.register_hook(lambda g, p=p: self.stale.append(p.grad is not None and bool(p.grad.ne(0).any())))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.modes.append(self.training)
+        self.grad_modes.append(torch.is_grad_enabled())
+        return self.net(x)
+
+
+def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float) -> tuple[Probe, list]:
+    """A probed 4-6-3 tanh network with seeded weights and a list of (x, target) batches of the given sizes."""
+    g = torch.Generator().manual_seed(seed)
+    net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Dropout(dropout), nn.Linear(6, 3))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    batches = [(torch.randn(n, 4, generator=g), torch.randint(0, 3, (n,), generator=g)) for n in sizes]
+    return Probe(net), batches
+
+
+def _count_step(steps: list, *_: Any) -> None:
+    """An optimizer step hook: one entry per step."""
+    steps.append(1)
+
+
+def run_loop(
+    fn: Callable,
+    name: str,
+    sizes: tuple[int, ...] = (5, 3, 2),
+    *,
+    lr: float = 0.5,
+    seed: int = 0,
+    loss_fn: Callable | None = None,
+) -> types.SimpleNamespace:
+    """Run the student's `name` and the course's loop on identical copies of a tiny problem.
+
+    train_one_epoch gets plain SGD(lr) and a model left in eval mode; evaluate gets a model with dropout,
+    left in train mode."""
+    training = name == "train_one_epoch"
+    loss_fn = loss_fn or ag.reference.get("torch.nn.functional.cross_entropy")
+    sides = []
+    for _ in range(2):
+        model, batches = tiny_problem(sizes, seed, dropout=0.0 if training else 0.5)
+        model.train(not training)
+        steps = []
+        opt = torch.optim.SGD(model.parameters(), lr=lr) if training else None
+        if training:
+            opt.register_step_post_hook(functools.partial(_count_step, steps))
+        sides.append((model, batches, opt, steps))
+    (model, batches, opt, steps), (ref_model, ref_batches, ref_opt, _) = sides
+    initial = [p.detach().clone() for p in model.parameters()]
+    label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples"
+    args = (model, batches, loss_fn, opt)[: 4 if training else 3]
+    with guard.handed(_count_step):  # the optimizer's hook runs when the student's loop steps
+        got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+    records = []
+
+    def recording(out: Any, y: torch.Tensor) -> Any:
+        loss = loss_fn(out, y)
+        records.append((loss.item(), len(y), int((out.argmax(1) == y).sum())))
+        return loss
+
+    with ag.pristine():
+        expected = REFERENCE_LOOP[name](*(ref_model, ref_batches, recording, ref_opt)[: 4 if training else 3])
+    return types.SimpleNamespace(
+        name=name,
+        label=label,
+        got=got,
+        expected=expected,
+        model=model,
+        ref_model=ref_model,
+        initial=initial,
+        steps=steps,
+        sizes=sizes,
+        records=records,
+    )
+
+
+def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
+    """The returned (mean loss per sample, accuracy) match the course's loop; name the likely slip if not."""
+    name, got = run.name, run.got
+    ag.check(
+        isinstance(got, tuple | list) and len(got) == 2,
+        f"`{name}` should return two numbers, (mean loss per sample, accuracy); it returned "
+        f"{type(got).__name__} on {run.label}.",
+    )
+    for what, value in zip(("mean loss", "accuracy"), got):
+        ag.check(
+            isinstance(value, int | float) and not isinstance(value, bool),
+            f"the {what} `{name}` returns should be a Python float; it is a {type(value).__name__}. "
+            "Take numbers out of one-element tensors with `.item()`"
+            + (
+                " (a loss tensor kept across batches also keeps every batch's graph in memory)."
+                if name == "train_one_epoch"
+                else "."
+            ),
+        )
+    losses, sizes, corrects = zip(*run.records)
+
+    def close(a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-9)
+
+    in_train_mode = name == "evaluate" and any(run.model.modes)
+    mode_slip = "the forward ran in training mode, where dropout changes the outputs." if in_train_mode else None
+    (loss, acc), (exp_loss, exp_acc) = got, run.expected
+    total = sum(loss * n for loss, n in zip(losses, sizes))
+    slips = [
+        (total, "that is the total over all samples: divide by the number of samples."),
+        (
+            sum(losses) / len(losses),
+            f"that is the mean of the batch means, but the batches hold "
+            f"{', '.join(map(str, sizes))} samples: weight each batch's mean loss by its size.",
+        ),
+        (
+            sum(losses),
+            "that is the sum of the batch means: weight each by its batch size and divide by the number of samples.",
+        ),
+        (total / len(losses), "that is the total divided by the number of batches, not of samples."),
+        (losses[-1], "that is the last batch's loss alone: accumulate over every batch."),
+    ]
+    if not close(loss, exp_loss):
+        cause = mode_slip or next((why for value, why in slips if close(loss, value)), None)
+        ag.fail(
+            f"`{name}` returned a mean loss of {loss:.6g} on {run.label}; a correct loop gives "
+            f"{exp_loss:.6g}, the loss of every sample averaged over the epoch."
+            + (f"\nLikely cause: {cause}" if cause else "")
+        )
+    slips = [
+        (sum(corrects), "that is the number of correct predictions: divide by the number of samples."),
+        (
+            sum(c / n for c, n in zip(corrects, sizes)) / len(sizes),
+            "that is the mean of the batch accuracies: with batches of different sizes, count correct "
+            "predictions over all samples.",
+        ),
+        (corrects[-1] / sizes[-1], "that is the last batch's accuracy alone: count over every batch."),
+        (100 * exp_acc, "that is a percentage: return a fraction between 0 and 1."),
+    ]
+    if not close(acc, exp_acc):
+        cause = mode_slip or next((why for value, why in slips if close(acc, value)), None)
+        ag.fail(
+            f"`{name}` returned an accuracy of {acc:.6g} on {run.label}; a correct loop gives {exp_acc:.6g}, "
+            "the fraction of all samples classified right." + (f"\nLikely cause: {cause}" if cause else "")
+        )
+
+
+def check_parameters_after_training(run: types.SimpleNamespace) -> None:
+    """After the epoch the parameters equal those of a correct loop."""
+    if all(torch.equal(p.detach(), q) for p, q in zip(run.model.parameters(), run.initial)):
+        ag.fail(
+            f"`train_one_epoch` left every parameter unchanged on {run.label}. Each step needs the batch's "
+            "gradients in .grad when optimizer.step() runs: loss.backward() first, and no zero_grad() between "
+            "backward() and step()."
+        )
+    case = ag.Case(run.label)
+    for i, (p, q) in enumerate(zip(run.model.parameters(), run.ref_model.parameters())):
+        try:
+            ag.compare(
+                p.detach(), q.detach(), name="train_one_epoch", case=case, what=f"parameter #{i} after the epoch"
+            )
+        except ag.CheckFailed as failure:
+            cause = (
+                "the gradients of earlier batches were still in .grad at a later backward()"
+                if any(run.model.stale)
+                else "each step should follow the gradient of that batch's mean loss, as loss_fn returns it"
+            )
+            raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}.") from None
+
+
+# ---------------------------------------------------------------- classifier_reference
+# the network MLPClassifier must equal, what it may not call, and likely slips
+CLASSIFIER_BAN = ("nnlab.mlp.make_mlp", "nnlab.deep.deep_mlp")
+reference_classifier = mlp.make_mlp
+
+
+def check_classifier(cls: type, args: tuple, x: torch.Tensor, label: str, name: str) -> None:
+    """Build the student's MLPClassifier ``cls(*args)`` and compare it, on x, with the equivalent nn.Sequential."""
+    model = ag.construct(cls, *args, forbid=CLASSIFIER_BAN, name=name)
+    try:
+        ag.check_module_matches(
+            model, reference_classifier(*args), [ag.Case(label, (x,))], name=name, forbid=CLASSIFIER_BAN
+        )
+    except ag.CheckFailed as failure:
+        if isinstance(failure, ag.NotAttempted):
+            raise
+        cause = None
+        if any(s in str(failure) for s in ("cannot be multiplied", "is invalid for input of size", "result has shape")):
+            cause = (
+                "each sample arrives as an image (channels, height, width): flatten every dimension but the "
+                "first (the batch), using the input's own sizes, before the first Linear layer."
+            )
+        else:
+            out = ag.call_student(model, ag.Case(label, (x,)), name=name, forbid=CLASSIFIER_BAN).detach().double()
+            ones = torch.ones(out.shape[0], dtype=out.dtype)
+            if torch.allclose(out.sum(1), ones, atol=1e-4):
+                cause = (
+                    "every row of the output sums to 1: those are probabilities. Return logits; "
+                    "cross_entropy applies log_softmax itself."
+                )
+            elif torch.allclose(out.exp().sum(1), ones, atol=1e-4):
+                cause = (
+                    "the output rows are log-probabilities (log_softmax). Return logits; cross_entropy "
+                    "applies log_softmax itself."
+                )
+            elif bool((out >= 0).all()):
+                cause = (
+                    "no output is negative: is an activation applied after the last layer? Logits can be any "
+                    "real number."
+                )
+        if cause:
+            raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}") from None
+        raise
