@@ -193,7 +193,7 @@ def test_lesson_links_the_glossary_and_ends_with_a_self_check(path: Path) -> Non
     first_md = next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert "GLOSSARY.md" in first_md, "the first cell must link the glossary (../../GLOSSARY.md)"
     if harness.load(path).grades:
-        assert "passes prints nothing" in first_md, "the first cell must say that a test cell that passes prints nothing"
+        assert "passes prints nothing" in first_md, "the first cell must say that a passing test cell prints nothing"
     if harness.load(path).exercises():
         last_code = "".join([c for c in cells if c["cell_type"] == "code"][-1]["source"])
         assert f'ag.summary(globals(), "{path.name}")' in last_code, "the last code cell must run ag.summary(...)"
