@@ -60,11 +60,12 @@ def check_overfits_one_batch(
     forbid: Sequence[str] = FORBID,
     steps: int = OVERFIT_STEPS,
     name: str = "MLPClassifier()",
-) -> int:
+) -> None:
     """``model_cls()`` trained by the student's ``train_one_epoch`` on one batch of 64 images reaches 100 %.
 
-    Each call of ``train_one_epoch`` gets that one batch (so it makes one step) and Adam(lr=1e-3). Returns the
-    number of steps it took; fails with the likely cause when the model cannot learn or does not get there.
+    Each call of ``train_one_epoch`` gets that one batch (so it makes one step) and Adam(lr=1e-3). Fails with the
+    likely cause when the model cannot learn or does not get there. Returns nothing: a grade cell's last value
+    would be read by nbgrader as partial credit.
     """
     x, y = training_batch()
     with torch.random.fork_rng():  # a seeded model, and the caller's random state left alone
@@ -97,7 +98,7 @@ def check_overfits_one_batch(
         call_student(train_one_epoch, case, name="train_one_epoch", forbid=forbid)
         accuracies.append(_accuracy(model, x, y))
         if accuracies[-1] == 1.0:
-            return step
+            return
     if all(torch.equal(p.detach(), q) for p, q in zip(params, initial, strict=True)):
         fail(
             f"after {steps} calls of your `train_one_epoch` on one batch, no parameter of {name} has changed: "
