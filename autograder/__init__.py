@@ -61,18 +61,20 @@ __all__ = [
 ]
 
 
-def _short_tracebacks_in_ipython() -> None:
-    """In a notebook, a failed check shows its teaching message, not the checks library's internals."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+def _short_tracebacks_in_ipython(shell=None) -> None:  # noqa: ANN001
+    """In a notebook, a failed check shows its teaching message only: no traceback of the checks library, and not
+    IPython's "An exception has occurred, use %tb to see the full traceback." line either."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
     if shell is None:
         return
 
     def show_message_only(shell, etype, evalue, tb, tb_offset=None):  # noqa: ANN001, ANN202
-        shell.showtraceback((etype, evalue, tb), exception_only=True)
+        shell._showtraceback(etype, evalue, shell.InteractiveTB.get_exception_only(etype, evalue))
 
     shell.set_custom_exc((CheckFailed,), show_message_only)
 

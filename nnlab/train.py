@@ -139,8 +139,13 @@ def fit(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     train_epoch: Callable[..., tuple[float, float]] | None = None,
     evaluate: Callable[..., tuple[float, float]] | None = None,
+    held_out: str = "test",
 ) -> dict[str, list[float]]:
     """Train for ``epochs`` and evaluate after each; returns the history of losses, accuracies and seconds.
+
+    ``test`` is the held-out set evaluated after every epoch; ``held_out`` names it in the history
+    (``"val"``: keys ``val_loss``/``val_acc``). Lessons pass the validation split and ``held_out="val"``, so that
+    curves and choices never see the test set; a benchmark that only reports passes the test set.
 
     ``scheduler`` (if any) steps once after each epoch. ``train_epoch(model, batches, loss_fn, optimizer)`` and
     ``evaluate(model, batches, loss_fn)`` replace this module's own loops (a lesson trains with the student's);
@@ -148,7 +153,8 @@ def fit(
     """
     import time
 
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")}
+    keys = ("train_loss", "train_acc", f"{held_out}_loss", f"{held_out}_acc", "seconds")
+    history: dict[str, list[float]] = {k: [] for k in keys}
     run_eval = evaluate or _evaluate
     epochs_iter = range(1, epochs + 1)
     if progress:
@@ -172,7 +178,7 @@ def fit(
         for key, value in zip(history, (train_loss, train_acc, test_loss, test_acc, seconds), strict=True):
             history[key].append(value)
         if progress:
-            epochs_iter.set_postfix(train_loss=f"{train_loss:.3f}", test_acc=f"{test_acc:.4f}")
+            epochs_iter.set_postfix({"train_loss": f"{train_loss:.3f}", f"{held_out}_acc": f"{test_acc:.4f}"})
     return history
 
 

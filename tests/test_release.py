@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -97,6 +100,59 @@ def test_source_follows_the_conventions(path: Path) -> None:
         assert points > 0, f"{gid} is worth no points"
 
 
+#: a hint may not contain this many consecutive tokens of its exercise's solution code
+QUOTE_RUN = 8
+_SKIP_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+#: prose is not Python (an apostrophe opens a string): such a line is split into the same names/numbers/operators
+_LENIENT = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\*\*=?|//=?|[-+*/%@&|^<>=!]=|->|[-+*/%@&|^~<>=()\[\]{},.:;]")
+
+
+def _tokens(code: str) -> list[str]:
+    """Names, operators, numbers and strings as written (``tokenize``), without comments or layout."""
+    try:
+        return [t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in _SKIP_TOKENS]
+    except (tokenize.TokenError, SyntaxError):
+        return [tok for line in code.splitlines() for tok in _code_line_tokens(line)]
+
+
+def _hint_tokens(text: str) -> list[str]:
+    """Code spans are tokenized as code; prose (where an apostrophe is no string) by the same token classes."""
+    out: list[str] = []
+    for i, part in enumerate(text.split("`")):
+        if i % 2:
+            out += [tok for line in part.splitlines() for tok in _code_line_tokens(line)]
+        else:
+            out += _LENIENT.findall(part)
+    return out
+
+
+def _code_line_tokens(line: str) -> list[str]:
+    try:
+        return [t.string for t in tokenize.generate_tokens(io.StringIO(line).readline) if t.type not in _SKIP_TOKENS]
+    except (tokenize.TokenError, SyntaxError):
+        return _LENIENT.findall(line)
+
+
+def quoted_token_runs(solution: str, hints: str, run: int = QUOTE_RUN) -> list[str]:
+    """The first run of ``run`` consecutive solution tokens found in each hint (prose and code spans)."""
+    sol = _tokens(solution)
+    grams = {tuple(sol[i : i + run]) for i in range(len(sol) - run + 1)}
+    found = []
+    for block in re.findall(r"<details>(.*?)</details>", hints, re.S) or [hints]:
+        tokens = _hint_tokens(html.unescape(re.sub(r"<[^>]+>", " ", block)))
+        hit = next((g for i in range(len(tokens) - run + 1) if (g := tuple(tokens[i : i + run])) in grams), None)
+        if hit:
+            found.append(" ".join(hit))
+    return found
+
+
+def test_the_quotation_detector_sees_a_quote_inside_prose() -> None:
+    solution = "    return torch.where(x > 0, x, alpha * torch.expm1(x))\n"
+    assert quoted_token_runs(solution, "<details><summary>Hint 2</summary> use `alpha * torch.expm1(x)` </details>")
+    assert quoted_token_runs(solution, "<details>it's `torch.where(x > 0, x, …)`: x where it's positive</details>")
+    assert not quoted_token_runs(solution, "<details>`torch.expm1` keeps digits near 0: $\\alpha(e^x - 1)$</details>")
+
+
 def _markdown_after(cells: list[dict], index: int) -> str:
     """The first markdown cell after cell ``index`` (its hints), or ''."""
     for cell in cells[index + 1 :]:
@@ -123,6 +179,11 @@ def test_every_exercise_has_progressive_hints_without_the_answer(path: Path) -> 
         answer = src.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0] if "BEGIN SOLUTION" in src else ""
         quoted = [ln.strip() for ln in answer.splitlines() if len(ln.strip()) > 15 and ln.strip() in hints]
         assert not quoted, f"the hints of {meta['grade_id']} quote the solution: {quoted}"
+        runs = quoted_token_runs(answer, hints)
+        assert not runs, (
+            f"the hints of {meta['grade_id']} quote {QUOTE_RUN}+ consecutive tokens of the solution: {runs}; "
+            "hint 1 names the idea, hint 2 the tool or the trap, hint 3 at most a shape or a formula in maths"
+        )
 
 
 @pytest.mark.parametrize("path", harness.source_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
@@ -130,6 +191,8 @@ def test_lesson_links_the_glossary_and_ends_with_a_self_check(path: Path) -> Non
     cells = _cells(path)
     first_md = next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert "GLOSSARY.md" in first_md, "the first cell must link the glossary (../../GLOSSARY.md)"
+    if harness.load(path).grades:
+        assert "passes prints nothing" in first_md, "the first cell must say that a passing test cell prints nothing"
     if harness.load(path).exercises():
         last_code = "".join([c for c in cells if c["cell_type"] == "code"][-1]["source"])
         assert f'ag.summary(globals(), "{path.name}")' in last_code, "the last code cell must run ag.summary(...)"

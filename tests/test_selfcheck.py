@@ -65,8 +65,8 @@ def test_partial_work_is_reported_per_exercise(tmp_path: Path) -> None:
 
 def test_summary_checks_live_definitions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     ns = namespace_for(load(SOURCE_01))
-    results = selfcheck.summary(ns, str(RELEASE_01))
-    assert set(statuses(results).values()) == {"passed"}
+    assert set(statuses(selfcheck.check_lesson(load(RELEASE_01), ns)).values()) == {"passed"}
+    selfcheck.summary(ns, str(RELEASE_01))
     assert "6 of 6 exercises pass" in capsys.readouterr().out
 
 
@@ -100,3 +100,54 @@ def test_an_exercise_built_on_an_unfinished_one_sends_the_student_there(tmp_path
     assert xavier.status == "not attempted", xavier
     assert "calls your `calculate_fan_in_and_fan_out`, which is not implemented yet" in xavier.message, xavier
     assert results["calculate_gain"].status == "passed"
+
+
+def test_summary_prints_the_table_once_and_returns_nothing(capsys: pytest.CaptureFixture) -> None:
+    """As a notebook's last line, a returned list would be shown again as its repr after the table."""
+    ns = namespace_for(load(SOURCE_01))
+    assert selfcheck.summary(ns, str(RELEASE_01)) is None
+    out = capsys.readouterr().out
+    assert out.count("exercises pass") == 1 and "ExerciseResult" not in out
+
+
+def test_an_exercise_whose_cell_was_not_run_is_not_run_yet_not_failed() -> None:
+    lesson = load(SOURCE_01)
+    ns = namespace_for(lesson)
+    del ns["neuron"]  # the student has not run the exercise cell yet
+    results = {r.exercise: r for r in selfcheck.check_lesson(lesson, ns)}
+    assert results["neuron"].status == "not run yet", results["neuron"]
+    assert "NameError" not in results["neuron"].message and "run the cell" in results["neuron"].message
+    assert results["linear"].status == "passed"
+    line = next(ln for ln in selfcheck.format_results(list(results.values())).splitlines() if " neuron " in ln)
+    assert "not run yet" in line and "failed" not in line
+
+
+def test_a_name_error_in_the_students_own_code_is_still_a_failure() -> None:
+    lesson = load(SOURCE_01)
+    ns = namespace_for(lesson)
+    exec("def neuron(x, w, b, activation):\n    return activation(x @ w + bais)\n", ns)  # a typo, not a cell not run
+    result = next(r for r in selfcheck.check_lesson(lesson, ns) if r.exercise == "neuron")
+    assert result.status in {"failed", "error"} and "bais" in result.message, result
+
+
+def test_a_failed_check_in_ipython_shows_the_message_without_the_percent_tb_line(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import autograder
+
+    shell = InteractiveShell.instance()
+    try:
+        autograder._short_tracebacks_in_ipython(shell)
+        shell.user_ns["CheckFailed"] = autograder.CheckFailed
+        capsys.readouterr()
+        shell.run_cell("raise CheckFailed('sigmoid(0) should be 0.5, got 0.0')")
+        out = capsys.readouterr()
+        text = out.out + out.err
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
+    assert "sigmoid(0) should be 0.5, got 0.0" in text
+    assert "%tb" not in text and "An exception has occurred" not in text
+    assert "Traceback" not in text and "raise CheckFailed" not in text

@@ -6,7 +6,7 @@ from torch import nn
 from corpus import correct, wrong
 
 LESSON = "06_mlp"
-MINIMUM = (41, 13)  # wrong, correct
+MINIMUM = (44, 14)  # wrong, correct
 
 # ---------------------------------------------------------------- accuracy
 
@@ -640,6 +640,75 @@ class MLPClassifier(nn.Module):
         from nnlab import mlp
 
         self.net = mlp.make_mlp(in_features, hidden, num_classes, activation)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@wrong("MLPClassifier", "every weight initialised to zero: all hidden units stay the same (fails to overfit)")
+class MLPClassifier(nn.Module):
+    def __init__(self, in_features=784, hidden=(256, 128), num_classes=10, activation=nn.ReLU):
+        super().__init__()
+        sizes = [in_features, *hidden, num_classes]
+        layers = [nn.Flatten()]
+        for i in range(len(sizes) - 1):
+            if i:
+                layers.append(activation())
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@wrong("MLPClassifier", "forward under torch.no_grad(), copied from evaluate: nothing can train")
+class MLPClassifier(nn.Module):
+    def __init__(self, in_features=784, hidden=(256, 128), num_classes=10, activation=nn.ReLU):
+        super().__init__()
+        sizes = [in_features, *hidden, num_classes]
+        layers = [nn.Flatten()]
+        for i in range(len(sizes) - 1):
+            if i:
+                layers.append(activation())
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        with torch.no_grad():
+            return self.net(x)
+
+
+@wrong("MLPClassifier", "output detached (.detach()) to return plain scores: nothing can train")
+class MLPClassifier(nn.Module):
+    def __init__(self, in_features=784, hidden=(256, 128), num_classes=10, activation=nn.ReLU):
+        super().__init__()
+        sizes = [in_features, *hidden, num_classes]
+        layers = [nn.Flatten()]
+        for i in range(len(sizes) - 1):
+            if i:
+                layers.append(activation())
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x).detach()
+
+
+@correct("MLPClassifier", "Kaiming-normal weights and zero biases instead of PyTorch's default initialisation")
+class MLPClassifier(nn.Module):
+    def __init__(self, in_features=784, hidden=(256, 128), num_classes=10, activation=nn.ReLU):
+        super().__init__()
+        sizes = [in_features, *hidden, num_classes]
+        layers = [nn.Flatten()]
+        for i in range(len(sizes) - 1):
+            if i:
+                layers.append(activation())
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            nn.init.kaiming_normal_(layers[-1].weight, nonlinearity="relu")
+            nn.init.zeros_(layers[-1].bias)
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x):
         return self.net(x)
