@@ -41,11 +41,18 @@ def _train_reference(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, eps: flo
     return torch_ref("torch.nn.functional.batch_norm")(x, None, None, w, b, True, 0.1, eps)
 
 
-def check_forward_with_cache(
+def check_forward_with_cache(forward: Callable, cases: Sequence[Case]) -> None:
+    """``forward(input, weight, bias, eps)`` returns ``(output, cache)`` with the output of F.batch_norm (training
+    mode). Returns nothing, so that a passing grade cell shows nothing (nbgrader reads a value as partial credit)."""
+    forward_caches(forward, cases)
+
+
+def forward_caches(
     forward: Callable, cases: Sequence[Case], *, name: str = "batch_norm_forward_with_cache", then: str = ""
 ) -> tuple:
-    """``forward(input, weight, bias, eps)`` returns ``(output, cache)`` with the output of F.batch_norm
-    (training mode); returns the caches. ``then`` names the exercise being checked through it."""
+    """The checks of :func:`check_forward_with_cache`; returns the student's caches for the backward's check.
+
+    ``then`` names the exercise being checked through it."""
     caches = []
     for case in cases:
         _, x, w, b = case.args
@@ -143,7 +150,7 @@ def check_batch_norm_backward(
 ) -> None:
     """``backward(grad_output, cache)``, with the cache of the student's forward, matches autograd of
     F.batch_norm (training mode). With ``reuse``, one cache serves two backward calls in a row."""
-    caches = check_forward_with_cache(forward, cases, then="batch_norm_backward")
+    caches = forward_caches(forward, cases, then="batch_norm_backward")
     for case, cache in zip(cases, caches, strict=True):
         grads = [case.args[0], -2 * case.args[0].flip(0)] if reuse else [case.args[0]]
         for k, g in enumerate(grads):
