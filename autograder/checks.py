@@ -452,15 +452,30 @@ def check_elementwise(
     check_function(student, ref, cases, elementwise=True, **options)
 
 
+#: What a numerical warning says (numpy's RuntimeWarnings, Python's and PyTorch's float errors).
+NUMERICAL_WARNING = re.compile(
+    r"overflow|underflow|invalid value|divide by zero|division by zero|\bnan\b|\binf\b|not finite", re.IGNORECASE
+)
+
+
+def is_numerical_warning(w: Any) -> bool:
+    """Whether a recorded warning reports a numerical problem (not a student's own ``warnings.warn("debug")``)."""
+    return issubclass(w.category, RuntimeWarning) and bool(NUMERICAL_WARNING.search(str(w.message)))
+
+
 def check_no_warnings(fn: Callable, *args: Any, name: str, **kwargs: Any) -> None:
-    """Call ``fn`` and fail if it emits a Python warning (e.g. numpy overflow); returns nothing, so that a grade
-    cell that ends with it displays nothing."""
+    """Call ``fn`` and fail if it emits a numerical warning (overflow, invalid value, division by zero).
+
+    Other warnings (a student's debugging ``warnings.warn``, a deprecation) are noise, not a wrong answer. Returns
+    nothing, so that a grade cell that ends with it displays nothing (nbgrader reads a value as partial credit).
+    """
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         call_student(fn, Case("edge inputs", args, kwargs), name=name)
-    check(not caught, f"`{name}` emitted a warning: {caught[0].message if caught else ''}")
+    numerical = [w for w in caught if is_numerical_warning(w)]
+    check(not numerical, f"`{name}` emitted a numerical warning: {numerical[0].message if numerical else ''}")
 
 
 def construct(cls: Callable, *args: Any, forbid: Sequence[str] = (), name: str | None = None, **kwargs: Any) -> Any:

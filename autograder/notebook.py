@@ -56,6 +56,25 @@ def strip_markers(src: str) -> str:
     return MARKERS.sub("", src)
 
 
+def cell_kind(cell_type: str, meta: dict | None) -> str:
+    """A cell's role by its nbgrader metadata: the one rule every reader uses (checks, grader, tests).
+
+    ``grade`` (a test: grade, not solution), ``exercise`` (a code cell with a solution), ``locked``,
+    ``answer`` (a written answer or a task) or ``other``.
+    """
+    meta = meta if isinstance(meta, dict) else {}
+    code = cell_type == "code"
+    if code and meta.get("grade") and not meta.get("solution"):
+        return "grade"
+    if code and meta.get("solution"):
+        return "exercise"
+    if code and meta.get("locked"):
+        return "locked"
+    if meta.get("solution") or meta.get("task"):
+        return "answer"
+    return "other"
+
+
 def load(path: Path | str) -> Lesson:
     """Read the nbgrader-tagged code cells of a notebook (a source or a student's copy)."""
     path = Path(path)
@@ -63,16 +82,12 @@ def load(path: Path | str) -> Lesson:
     lesson = Lesson(path)
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader")
-        if cell.get("cell_type") != "code" or not meta or "grade_id" not in meta:
+        kind = cell_kind(cell.get("cell_type", ""), meta)
+        if kind not in ("grade", "exercise", "locked") or "grade_id" not in meta:
             continue
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        src = strip_markers(src)
-        if meta.get("grade"):
-            lesson.cells.append(Cell(meta["grade_id"], src, "grade", float(meta.get("points", 0))))
-        elif meta.get("solution"):
-            lesson.cells.append(Cell(meta["grade_id"], src, "exercise"))
-        elif meta.get("locked"):
-            lesson.cells.append(Cell(meta["grade_id"], src, "locked"))
+        points = float(meta.get("points", 0)) if kind == "grade" else 0.0
+        lesson.cells.append(Cell(meta["grade_id"], strip_markers(src), kind, points))
     return lesson
 
 

@@ -69,35 +69,6 @@ def public_name(obj: Any, spaces: tuple[str, ...] = ("torch.nn.functional", "tor
     return ""
 
 
-# torch rebinds these itself, lazily: importing torch._dynamo (which torch.compile and
-# its friends do) wraps torch.manual_seed in a dynamo-disabling wrapper.
-_TORCH_OWN_WRAPPERS = {"torch.manual_seed"}
-
-
-def _torch_own_wrapper(name: str, now: Any, snap: Any) -> bool:
-    """True when ``now`` is torch's own wrapper around the snapshotted ``snap``."""
-    return name in _TORCH_OWN_WRAPPERS and getattr(now, "__wrapped__", None) is snap
-
-
-def tampered() -> list[str]:
-    """Dotted names that differ from the snapshot (rebound, patched or added).
-
-    torch's own lazy rewrapping (see ``_TORCH_OWN_WRAPPERS``) is not tampering;
-    :func:`pristine` still restores it, which is harmless.
-    """
-    out = []
-    for key, space in _SPACES.items():
-        now = vars(space)
-        snap = _SNAPSHOT[key]
-        for attr, value in snap.items():
-            name = f"{key}.{attr}"
-            if attr in now and now[attr] is not value and not _torch_own_wrapper(name, now[attr], value):
-                out.append(name)
-        if isinstance(space, type):  # an attribute added to a class shadows its base
-            out.extend(f"{key}.{attr}" for attr in now if attr not in snap)
-    return out
-
-
 @contextlib.contextmanager
 def pristine() -> Iterator[None]:
     """Run the body with every snapshotted attribute restored; then put the student's back."""

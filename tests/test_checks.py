@@ -47,26 +47,11 @@ def test_pristine_undoes_rebinding_and_patching() -> None:
             assert not hasattr(torch.Tensor, "custom_attr")
         assert torch.sigmoid(torch.tensor(3.0)) == 3.0, "the student's world is put back"
         assert torch.Tensor.custom_attr == 1
-        assert set(reference.tampered()) >= {"torch.sigmoid", "torch.allclose", "torch.nn.functional.relu"}
         # a wrong answer still fails although the student "fixed" torch.sigmoid and allclose
         failure(lambda x: x)
     finally:
         torch.sigmoid, torch.allclose, F.relu = saved
         del torch.Tensor.custom_attr
-    assert not reference.tampered()
-
-
-def test_torchs_own_lazy_rewrapping_is_not_tampering() -> None:
-    """Importing torch._dynamo (torch.compile does) rewraps torch.manual_seed; a student's rebinding still counts."""
-    import torch._dynamo  # noqa: F401  (wraps torch.manual_seed in torch._disable_dynamo)
-
-    assert "torch.manual_seed" not in reference.tampered()
-    saved = torch.manual_seed
-    torch.manual_seed = lambda seed: None
-    try:
-        assert "torch.manual_seed" in reference.tampered()
-    finally:
-        torch.manual_seed = saved
 
 
 def test_patched_tensor_method_does_not_change_the_reference() -> None:

@@ -18,13 +18,13 @@ from typing import Any
 
 import nbformat
 
-from autograder.notebook import strip_markers
+from autograder.grading.status import Status
+from autograder.notebook import cell_kind, strip_markers
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 HIDDEN = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?", re.MULTILINE | re.DOTALL
 )
-SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*$.*?^[ \t]*### END SOLUTION[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def without_hidden_tests(source: str) -> str:
@@ -105,17 +105,14 @@ def load_source(path: Path) -> SourceNotebook:
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader") or {}
         gid = str(meta.get("grade_id", ""))
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            cells.append(SourceCell("grade", cell, gid, float(meta.get("points") or 0)))
-        elif cell.cell_type == "code" and meta.get("solution"):
-            cells.append(SourceCell("exercise", cell, gid))
-        elif cell.cell_type == "code" and meta.get("locked"):
-            cells.append(SourceCell("locked", cell, gid))
-            trusted_names.update(defined_names(strip_markers(cell.source)))
-        elif meta.get("solution") or meta.get("task"):
-            cells.append(SourceCell("answer", cell, gid, float(meta.get("points") or 0)))
-        else:
+        kind = cell_kind(cell.cell_type, meta)
+        if kind == "other":
             cells.append(SourceCell("other", cell))
+            continue
+        points = float(meta.get("points") or 0) if kind in ("grade", "answer") else 0.0
+        cells.append(SourceCell(kind, cell, gid, points))
+        if kind == "locked":
+            trusted_names.update(defined_names(strip_markers(cell.source)))
     for c in cells:
         if c.kind == "exercise":
             names = [n for n in defined_names(strip_markers(c.cell.source)) if n not in trusted_names]
@@ -233,7 +230,7 @@ def clean(raw: bytes, source: SourceNotebook) -> Cleaned:
     repairs: list[str] = []
     cells, reason = _read_cells(raw, repairs)
     if cells is None:
-        return Cleaned("corrupt", repairs=repairs, lossy=True, reason=reason)
+        return Cleaned(Status.CORRUPT, repairs=repairs, lossy=True, reason=reason)
     by_id: dict[str, list[int]] = {}
     for i, c in enumerate(cells):
         gid = _nbgrader(c).get("grade_id")
@@ -293,5 +290,5 @@ def clean(raw: bytes, source: SourceNotebook) -> Cleaned:
         if sc.kind == "exercise":
             exercises[sc.grade_id] = cell.source
         out.cells.append(cell)
-    status = "repaired" if repairs else "ok"
+    status = Status.REPAIRED if repairs else Status.OK
     return Cleaned(status, out, exercises, repairs, lossy)

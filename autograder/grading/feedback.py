@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from autograder.grading.status import Status
+
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;border-radius:4px}
@@ -62,7 +64,7 @@ def render(student: str, assignment: str, result: dict[str, Any], cells: list[di
         if cell["type"] == "markdown":
             parts.append(_markdown(cell["source"]))
         elif cell["kind"] == "grade":
-            status = cell.get("status", "failed")
+            status = cell.get("status", Status.FAILED)
             head = f"{html.escape(cell['grade_id'])}: {_fmt(cell.get('score', 0))} / {_fmt(cell.get('max_score', 0))}"
             body = f"<pre>{html.escape(cell['source'])}</pre>"
             if cell.get("message"):

@@ -23,27 +23,8 @@ from autograder import guard
 from autograder.checks import CheckFailed
 from autograder.grading import protocol, remote, review
 from autograder.grading.clean import Cleaned, SourceNotebook, clean, without_hidden_tests
-
-#: Statuses of a test (``passed`` and ``failed`` are normal outcomes; the others need a look).
-CLEAN_STATUSES = ("passed", "failed")
-
-
-@dataclass
-class Options:
-    """Limits of one notebook's grading (the CLI exposes the usual ones)."""
-
-    cell_timeout: float = 120.0
-    deadline: float = 600.0
-    call_cap: float | None = None
-    memory: int = 4 << 30
-    file_bytes: int = 64 << 20
-    scratch_bytes: int = 256 << 20
-    max_processes: int = 64
-    output_cap: int = 64 << 10
-    max_restarts: int = 4
-    namespaces: bool = True
-    landlock: bool = True
-    scratch_root: str | None = None
+from autograder.grading.options import Options
+from autograder.grading.status import CLEAN, Status, worst
 
 
 @dataclass
@@ -73,7 +54,7 @@ class NotebookResult:
 
     @property
     def attention(self) -> bool:
-        return self.lossy or bool(self.review) or any(t.status not in CLEAN_STATUSES for t in self.tests)
+        return self.lossy or bool(self.review) or any(t.status not in CLEAN for t in self.tests)
 
 
 _TRANSFORMER: Any = None
@@ -117,25 +98,14 @@ def grade_notebook(source: SourceNotebook, raw: bytes | None, zygote: remote.Zyg
     cleaned notebook (None if it could not be read)."""
     repairs = list(repairs or [])
     if raw is None:
-        return _all(source, "missing", "no notebook was submitted for it", repairs), None
+        return _all(source, Status.MISSING, "no notebook was submitted for it", repairs), None
     cleaned = clean(raw, source)
     repairs += cleaned.repairs
     lossy = lossy or cleaned.lossy
-    if cleaned.status == "corrupt":
-        return _all(source, "corrupt", cleaned.reason, repairs), None
+    if cleaned.status == Status.CORRUPT:
+        return _all(source, Status.CORRUPT, cleaned.reason, repairs), None
     scratch = Path(tempfile.mkdtemp(prefix="nnlab-grade-", dir=options.scratch_root))
-    spec = {
-        "scratch": str(scratch),
-        "memory": options.memory,
-        "file_bytes": options.file_bytes,
-        "scratch_bytes": options.scratch_bytes,
-        "cpu_seconds": int(options.deadline) + 60,
-        "max_processes": options.max_processes,
-        "namespaces": options.namespaces,
-        "landlock": options.landlock,
-        "read": zygote.config.get("read", []),
-        "env": remote.worker_env(),
-    }
+    spec = options.worker_spec(str(scratch), zygote.config.get("read", []), remote.worker_env())
     session = remote.Session(zygote, spec, deadline=time.monotonic() + options.deadline,
                              call_cap=options.call_cap, output_cap=options.output_cap)  # fmt: skip
     try:
@@ -190,7 +160,7 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
     try:
         failure = boot()
         if failure:
-            return _finish(source, cleaned, _all(source, "crashed", failure, repairs, True), {}, session)
+            return _finish(source, cleaned, _all(source, Status.CRASHED, failure, repairs, True), {}, session)
         random.seed(0)
         np.random.seed(0)
         torch.manual_seed(0)
@@ -203,7 +173,7 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
                     exec(compile(sc.code, f"<cell {sc.grade_id}>", "exec"), ns)  # noqa: S102 - trusted source
                 except Exception as exc:  # noqa: BLE001 - the lesson or the grading machine is at fault
                     reason = f"the grader could not run the locked cell {sc.grade_id}: {type(exc).__name__}: {exc}"
-                    return _finish(source, cleaned, _all(source, "error", reason, repairs, True), {}, session)
+                    return _finish(source, cleaned, _all(source, Status.ERROR, reason, repairs, True), {}, session)
                 session.trusted.update({k: v for k, v in ns.items() if before.get(k, ns) is not v})
             elif sc.kind == "exercise":
                 for name in sc.names:
@@ -216,13 +186,13 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
     except (remote.ProcessDied, remote.ProtocolViolation) as exc:  # between tests: the rest cannot run
         for gc in grade_cells:
             if gc.grade_id not in tests:
-                tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, session.take_incident() or "crashed",
+                tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, session.take_incident() or Status.CRASHED,
                                                 f"the notebook's process failed: {exc}")  # fmt: skip
     for gc in grade_cells:
         if gc.grade_id not in tests:
             msg = f"not graded: the notebook used up its {options.deadline:g} s"
-            tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, "deadline", msg)
-    result = NotebookResult(source.name, "ok", repairs, lossy, "", [tests[g.grade_id] for g in grade_cells])
+            tests[gc.grade_id] = TestResult(gc.grade_id, 0.0, gc.points, Status.DEADLINE, msg)
+    result = NotebookResult(source.name, Status.OK, repairs, lossy, "", [tests[g.grade_id] for g in grade_cells])
     notes = [broken[g] for g, *_ in plan if g in broken]
     result.reason = "; ".join(notes)
     return _finish(source, cleaned, result, tests, session)
@@ -230,12 +200,11 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
 
 def _finish(source: SourceNotebook, cleaned: Cleaned, result: NotebookResult, tests: dict[str, TestResult],
             session: remote.Session) -> NotebookResult:  # fmt: skip
-    bad = [t.status for t in result.tests if t.status not in CLEAN_STATUSES]
-    order = ["error", "corrupt", "crashed", "killed", "memory", "timeout", "deadline", "ungradable", "missing"]
+    bad = worst([t.status for t in result.tests])
     if bad:
-        result.status = min(bad, key=lambda s: order.index(s) if s in order else len(order))
+        result.status = bad
     elif result.repairs:
-        result.status = "repaired"
+        result.status = Status.REPAIRED
     result.sandbox = list(session.flags)
     result.review = review.scan({g: ipython_to_python(code) for g, code in cleaned.exercises.items()})
     result.cells = _feedback_cells(cleaned.nb, source, {t.test: t for t in result.tests})
@@ -248,7 +217,7 @@ def _run_test(gc: Any, ns: dict, session: remote.Session, broken: dict[str, str]
     if not session.alive:
         failure = boot()
         if failure:
-            return TestResult(gc.grade_id, 0.0, gc.points, "crashed", failure)
+            return TestResult(gc.grade_id, 0.0, gc.points, Status.CRASHED, failure)
         fetched = session.fetch(names)
         for sc in source.exercises():
             for name in sc.names:
@@ -257,29 +226,29 @@ def _run_test(gc: Any, ns: dict, session: remote.Session, broken: dict[str, str]
                 else:
                     ns.pop(name, None)
     session.take_incident()
-    status, message = "passed", ""
+    status, message = Status.PASSED, ""
     try:
         exec(compile(gc.code, f"<{gc.grade_id}>", "exec"), ns)  # noqa: S102 - the source's own test
     except remote.NotebookDeadline:
         raise
     except remote.CannotGradeRemotely as exc:
-        status, message = "ungradable", f"could not grade remotely (a limit of the grader, not your code): {exc}"
+        status, message = Status.UNGRADABLE, f"could not grade remotely (a limit of the grader, not your code): {exc}"
     except guard.StudentTimeout:
-        status, message = "timeout", "your code did not finish in time"
+        status, message = Status.TIMEOUT, "your code did not finish in time"
     except CheckFailed as exc:
-        status, message = "failed", str(exc)
+        status, message = Status.FAILED, str(exc)
     except AssertionError as exc:
-        status, message = "failed", str(exc) or "a check of this test failed"
+        status, message = Status.FAILED, str(exc) or "a check of this test failed"
     except Exception as exc:  # noqa: BLE001 - a NameError for a missing exercise, a crash in a test...
-        status, message = "failed", f"{type(exc).__name__}: {exc}"
+        status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
     except guard.ForbiddenCall as exc:
-        status, message = "failed", f"a forbidden function was called: {exc}"
+        status, message = Status.FAILED, f"a forbidden function was called: {exc}"
     incident = session.take_incident()
-    if status == "failed" and incident:
-        status = incident
-    if status != "passed":
+    if status == Status.FAILED and incident:
+        status = Status(incident)
+    if status != Status.PASSED:
         exercise = gc.grade_id.removeprefix("test_").split("__")[0]
         if exercise in broken:
             message = f"{broken[exercise]}\n{message}"
-    score = gc.points if status == "passed" else 0.0
+    score = gc.points if status == Status.PASSED else 0.0
     return TestResult(gc.grade_id, score, gc.points, status, message[:4000])

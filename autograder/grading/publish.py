@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading.slot import atomic_write
+from autograder.grading.status import CLEAN, NOTEBOOK_CLEAN, Status, worst
 
-CLEAN = ("passed", "failed")
 GRADE_COLUMNS = ["student", "assignment", "notebook", "test_id", "score", "max_score", "status", "message"]
 SUMMARY_COLUMNS = ["student", "assignment", "score", "max_score", "status", "tests_passed", "tests_total",
                    "needs_attention", "message"]  # fmt: skip
@@ -68,12 +68,12 @@ def rows(results: list[dict]) -> tuple[list[list[str]], list[list[str]]]:
                                _num(t["max_score"]), t["status"], message])  # fmt: skip
                 score += t["score"]
                 total += t["max_score"]
-                passed += t["status"] == "passed"
+                passed += t["status"] == Status.PASSED
                 count += 1
-        worst = next(
-            (s for s in statuses if s not in ("ok", "repaired")), "repaired" if "repaired" in statuses else "ok"
+        status = worst([s for s in statuses if s not in NOTEBOOK_CLEAN]) or (
+            Status.REPAIRED if Status.REPAIRED in statuses else Status.OK
         )
-        summary.append([r["student"], r["assignment"], _num(score), _num(total), worst, _num(passed), _num(count),
+        summary.append([r["student"], r["assignment"], _num(score), _num(total), str(status), _num(passed), _num(count),
                         "yes" if attention(r) else "no", " || ".join(notes)])  # fmt: skip
     return grades, summary
 

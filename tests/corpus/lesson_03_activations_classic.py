@@ -83,6 +83,21 @@ def sigmoid(x):
     return out
 
 
+@correct("sigmoid", "right values with a debugging warnings.warn('debug') each call: noise, not a numerical warning")
+def sigmoid(x):
+    import warnings
+
+    warnings.warn("debug", stacklevel=2)
+    return torch.where(x >= 0, 1 / (1 + torch.exp(-x)), torch.exp(x) / (1 + torch.exp(x)))
+
+
+@wrong("sigmoid", "right values through numpy float64, whose exp overflows for x < -709 (a numerical warning)")
+def sigmoid(x):
+    import numpy as np
+
+    return torch.as_tensor(1 / (1 + np.exp(-x.detach().numpy().astype("float64"))), dtype=x.dtype)
+
+
 # ---------------------------------------------------------------- sigmoid_grad
 
 

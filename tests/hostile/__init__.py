@@ -19,7 +19,8 @@ from typing import Any
 
 import nbformat
 
-from autograder.grading.clean import load_source, strip_markers
+from autograder.grading.clean import load_source
+from autograder.notebook import cell_kind, strip_markers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -57,7 +58,7 @@ class Lesson:
         nb = copy.deepcopy(self.release)
         for cell in nb.cells:
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            if cell_kind(cell.cell_type, cell.metadata.get("nbgrader")) == "exercise":
                 cell.source = textwrap.dedent((overrides or {}).get(gid, self.solutions[gid])).strip() + "\n"
         return nb
 
