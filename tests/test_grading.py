@@ -51,13 +51,17 @@ def read_grades(out: Path) -> dict[str, dict[str, dict]]:
     return rows
 
 
-def _hostile_processes() -> list[int]:
+def _hostile_processes(out: Path) -> list[int]:
+    """The background processes the hostile case started in this run (not in another test run on the machine):
+    named nnlab-hostile, with this run's output folder in their environment (the grader's HOME lies in it)."""
+    marker = str(out.resolve()).encode()
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 if Path(f"/proc/{entry}/comm").read_text().strip() == "nnlab-hostile":
-                    pids.append(int(entry))
+                    if marker in Path(f"/proc/{entry}/environ").read_bytes():
+                        pids.append(int(entry))
             except OSError:
                 pass
     return pids
@@ -88,7 +92,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     def watch() -> None:
         while not stop.is_set():
-            seen.update(_hostile_processes())
+            seen.update(_hostile_processes(out))
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -157,7 +161,7 @@ def test_corpus_verdicts_hold_remotely(run, student: str) -> None:
 
 def test_background_process_was_started_and_is_dead(run) -> None:
     assert run["seen"], "the forked background process never showed up: the case tests nothing"
-    assert not _hostile_processes(), "a process the submission started outlived its grading"
+    assert not _hostile_processes(run["out"]), "a process the submission started outlived its grading"
 
 
 def test_flood_log_is_capped(run) -> None:

@@ -146,9 +146,8 @@ def test_an_interrupted_run_resumes(subs: Path, reference: Path) -> None:
     proc.wait()
     finished = len(list(results.glob("*.json")))
     assert 1 <= finished < len(STUDENTS), "the run was not interrupted in the middle"
-    for _ in range(50):
-        if not _processes_of(out):
-            break
+    deadline = time.monotonic() + 60  # a loaded machine may take a while to schedule the orphans' exit
+    while _processes_of(out) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _processes_of(out), "grading processes outlived their killed parent"
     again = grade(subs, "--out", out, "--jobs", "1", *FAST)
