@@ -283,6 +283,10 @@ def _handed_codes(value: Any, out: set, depth: int = 0) -> None:
         _handed_codes(value.func, out, depth + 1)
     elif inspect.ismethod(value):
         _handed_codes(value.__func__, out, depth + 1)
+    elif isinstance(value, torch.optim.Optimizer):  # its hooks run when the student's code steps it
+        for hooks in (value._optimizer_step_pre_hooks, value._optimizer_step_post_hooks):
+            for hook in list(hooks.values())[:64]:
+                _handed_codes(hook, out, depth)
     elif inspect.isfunction(value):
         _codes(value, value.__globals__, set(), out)
     elif not isinstance(value, type) and (type(value).__module__ or "").startswith("autograder"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import io
 import json
@@ -90,6 +91,14 @@ def test_source_follows_the_conventions(path: Path) -> None:
     assert re.search(r"import nnlab\.plot|from nnlab import .*\bplot\b", first), (
         "the set-up cell must import nnlab.plot, which sets the course's one figure style"
     )
+    bound = [
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(first))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    ]
+    twice = sorted({name for name in bound if bound.count(name) > 1})
+    assert not twice, f"the set-up cell binds {twice} twice: the later import hides the first (alias one of them)"
     lesson = harness.load(path)
     for gid in lesson.grades:
         assert gid.startswith("test_") and "__" in gid, f"grade id {gid} is not test_<exercise>__<behaviour>"

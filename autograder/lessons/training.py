@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from collections.abc import Callable
@@ -64,8 +63,8 @@ TRAIN_BAN = (
 REFERENCE_LOOP = {"train_one_epoch": train.train_epoch, "evaluate": train.evaluate}
 
 
-#: what the checks give the student's loop (its model, its optimizer's step hook): the student's code calls them
-HANDED = ("Probe", "_count_step")
+#: what the checks give the student's loop (its model; its optimizer's step hook is a closure of run_loop's)
+HANDED = ("Probe",)
 
 
 class Probe(nn.Module):
@@ -96,9 +95,16 @@ def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float) -> tuple[Pro
     return Probe(net), batches
 
 
-def _count_step(steps: list, *_: Any) -> None:
-    """An optimizer step hook: one entry per step."""
-    steps.append(1)
+def step_counter(steps: list) -> Callable[..., None]:
+    """An optimizer step hook that adds one entry to ``steps`` per step.
+
+    A closure, not a module function: the sandboxed grader calls a test's closure back in its own process, so
+    the count is the grader's, whichever process runs the student's loop."""
+
+    def count_step(*_: Any) -> None:
+        steps.append(1)
+
+    return count_step
 
 
 def run_loop(
@@ -120,16 +126,17 @@ def run_loop(
     for _ in range(2):
         model, batches = tiny_problem(sizes, seed, dropout=0.0 if training else 0.5)
         model.train(not training)
-        steps = []
+        steps: list = []
+        hook = step_counter(steps)
         opt = torch.optim.SGD(model.parameters(), lr=lr) if training else None
         if training:
-            opt.register_step_post_hook(functools.partial(_count_step, steps))
-        sides.append((model, batches, opt, steps))
-    (model, batches, opt, steps), (ref_model, ref_batches, ref_opt, _) = sides
+            opt.register_step_post_hook(hook)
+        sides.append((model, batches, opt, steps, hook))
+    (model, batches, opt, steps, hook), (ref_model, ref_batches, ref_opt, _, _) = sides
     initial = [p.detach().clone() for p in model.parameters()]
     label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples"
     args = (model, batches, loss_fn, opt)[: 4 if training else 3]
-    with guard.handed(_count_step):  # the optimizer's hook runs when the student's loop steps
+    with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
         got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
     records = []
 
