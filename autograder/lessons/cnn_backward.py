@@ -17,6 +17,7 @@ from torch import nn
 from autograder import inputs, reference
 from autograder.checks import Case, CheckFailed, call_student, check, check_function, compare
 from autograder.guard import AUTOGRAD
+from autograder.lessons.convolutions import POOL_BAN
 from autograder.reference import pristine
 
 CONV = "torch.nn.functional.conv2d"
@@ -425,18 +426,8 @@ def check_max_pool2d_backward(student: Callable, which: str) -> None:
 
 # ---------------------------------------------------------------- lesson 07's max_pool2d: its gradient at ties
 
-#: what lesson 07's max_pool2d may not call (its helper cell's POOL_BAN)
-POOL_FORWARD_BAN = (
-    "torch.max_pool2d",
-    "torch.max_pool1d",
-    "torch.max_pool3d",
-    "torch.nn.functional.max_pool2d_with_indices",
-    "torch.nn.functional.max_pool3d_with_indices",
-    "torch.nn.functional.adaptive_max_pool2d_with_indices",
-    "torch.nn.functional.fractional_max_pool2d_with_indices",
-    "torch.nn.functional.lp_pool2d",
-    "torch.ops.aten.*max_pool*",
-)
+#: what lesson 07's max_pool2d may not call
+POOL_FORWARD_BAN = POOL_BAN
 TIE_CASES = [
     Case("an all-constant (1, 2, 4, 4) input, kernel_size=2", (torch.full((1, 2, 4, 4), 2.0), 2)),
     Case(

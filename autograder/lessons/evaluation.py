@@ -18,21 +18,13 @@ from torch import nn
 
 from autograder import reference
 from autograder.checks import Case, call_student, check, construct, fail
+from autograder.lessons.training import TRAIN_BAN
 from autograder.reference import pristine
 
 #: images in the batch to memorise, steps allowed, and Adam's learning rate
 OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LR = 64, 50, 1e-3
 #: the course's own training helpers and reference networks: not allowed inside the student's model or loop
-FORBID = (
-    "nnlab.train.train_epoch",
-    "nnlab.train.evaluate",
-    "nnlab.train.fit",
-    "nnlab.train.predict",
-    "nnlab.train.accuracy_of",
-    "nnlab.mlp.train_mlp",
-    "nnlab.mlp.make_mlp",
-    "nnlab.deep.deep_mlp",
-)
+FORBID = (*TRAIN_BAN, "nnlab.mlp.make_mlp", "nnlab.deep.deep_mlp")
 
 
 @functools.lru_cache(maxsize=1)
