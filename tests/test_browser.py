@@ -13,24 +13,22 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+import chromium
 import harness
 import readme_lab as jupyter
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = chromium.CHROMIUM
 ARTIFACTS = harness.ROOT / "artifacts" / "browser"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
         pytest.fail("CI must install Debian's chromium (.ci/run does)", pytrace=False)
     pytest.skip("the browser test needs Debian's chromium at /usr/bin/chromium", allow_module_level=True)
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
 
 
@@ -66,11 +64,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium.launched(ARTIFACTS) as launched:
+        yield launched
 
 
 KERNEL = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"

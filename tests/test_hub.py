@@ -33,15 +33,14 @@ import hostile
 import pytest
 from hostile import lesson_01
 
+import chromium
 import harness
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = chromium.CHROMIUM
 HUB = harness.ROOT / "deploy" / "jupyterhub"
 PROXY = HUB / "node_modules" / ".bin" / "configurable-http-proxy"
 ARTIFACTS = harness.ROOT / "artifacts" / "hub"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 COURSE, AID = "nnlab", "01_neurons"
 LESSON = hostile.Lesson(*lesson_01.LESSON)
 NB = f"{AID}/{LESSON.name}"
@@ -52,7 +51,7 @@ for need, why in [(CHROMIUM, "Debian's chromium"), (PROXY, "configurable-http-pr
         if os.environ.get("CI"):
             pytest.fail(f"CI must install {why} (.ci/run does)", pytrace=False)
         pytest.skip(f"the hub test needs {why} at {need}", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 def free_ports(n: int) -> list[int]:
@@ -135,11 +134,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium.launched(ARTIFACTS) as launched:
+        yield launched
 
 
 class User:
