@@ -32,14 +32,14 @@ def training_result(
 ) -> dict:
     """The JSON line every training benchmark ends with.
 
-    ``history`` is ``nnlab.train.fit``'s, evaluated on the validation part each epoch; ``test_accuracy`` is the
-    one measurement on the test set, after training.
+    ``history`` is ``nnlab.train.fit``'s with ``held_out="val"`` (the validation part, each epoch);
+    ``test_accuracy`` is the one measurement on the test set, after training.
     """
     import torch
 
     return {
         "test_accuracy": round(test_accuracy, 4),
-        "validation_accuracy": round(history["test_acc"][-1], 4),
+        "validation_accuracy": round(history["val_acc"][-1], 4),
         "train_seconds": round(sum(history["seconds"]), 2),
         "epochs": epochs,
         "device": str(device),

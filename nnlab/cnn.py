@@ -183,21 +183,26 @@ def train_cnn(
     """Train ``model`` on ``mnist`` with the recipe (fused Adam, one-cycle LR) through :func:`nnlab.train.fit`.
 
     ``loss_fn`` must suit the model's output: cross-entropy for logits, NLL for log-probabilities.
-    Each epoch is evaluated on the validation part when ``mnist`` has one (``load_mnist(validation=...)``), else on
-    the test part. Returns fit's history (per epoch: losses, accuracies, training seconds).
+    Each epoch is evaluated on the validation part when ``mnist`` has one (``load_mnist(validation=...)``; history
+    keys ``val_loss``/``val_acc``), else on the test part (``test_loss``/``test_acc``). Returns fit's history (per
+    epoch: losses, accuracies, training seconds).
     """
     device = device or nnlab.device()
     cl = rec.channels_last
     model = to_device(model, device, channels_last=cl)
     train_b = batches(mnist.x_train, mnist.y_train, rec.batch_size, shuffle=True, seed=rec.seed, device=device, cl=cl)
+    held_out = "test" if mnist.x_val is None else "val"
     x_eval, y_eval = (mnist.x_test, mnist.y_test) if mnist.x_val is None else (mnist.x_val, mnist.y_val)
     test_b = batches(x_eval, y_eval, 1000, shuffle=False, seed=rec.seed, device=device, cl=cl)
     if rec.threads == "auto" and device.type == "cpu":
         x0, y0 = next(iter(train_b))
-        cpu.pick_threads(cpu.probe_step(model, x0, y0, loss_fn))
+        cpu.pick_threads(cpu.probe_step(model, x0, y0))  # cross-entropy: a loss_fn may record what it sees
     optimizer = adam(model, rec.max_lr)
     one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
-    return train.fit(model, train_b, test_b, epochs=rec.epochs, optimizer=optimizer, loss_fn=loss_fn, progress=progress)
+    return train.fit(
+        model, train_b, test_b, epochs=rec.epochs, optimizer=optimizer, loss_fn=loss_fn, progress=progress,
+        held_out=held_out,
+    )  # fmt: skip
 
 
 def plain_setup(fast: bool = False) -> tuple[nn.Module, data.MNIST]:
@@ -220,7 +225,7 @@ def benchmark(fast: bool = False) -> dict:
     history = train_cnn(model, mnist, rec, device=device, progress=True)
     total = time.perf_counter() - start
     print(f"threads: {torch.get_num_threads()}", flush=True)
-    for epoch, (sec, acc) in enumerate(zip(history["seconds"], history["test_acc"], strict=True), 1):
+    for epoch, (sec, acc) in enumerate(zip(history["seconds"], history["val_acc"], strict=True), 1):
         print(f"epoch {epoch}: {sec:6.2f} s training, validation accuracy {acc:.4f}", flush=True)
     test = batches(mnist.x_test, mnist.y_test, 1000, shuffle=False, seed=0, device=device, cl=rec.channels_last)
     _, test_accuracy = train.evaluate(to_device(model, device, channels_last=rec.channels_last), test,

@@ -142,11 +142,11 @@ def benchmark(fast: bool = False) -> dict:
     start = time.perf_counter()
     history = train.fit(
         model, train_batches, train.Batches(data.x_val, data.y_val, 2048), epochs=cfg.epochs,
-        optimizer=optimizer, scheduler=make_scheduler(optimizer, cfg), progress=True,
+        optimizer=optimizer, scheduler=make_scheduler(optimizer, cfg), progress=True, held_out="val",
     )  # fmt: skip
     wall = time.perf_counter() - start
     for epoch, (seconds, loss, acc) in enumerate(
-        zip(history["seconds"], history["train_loss"], history["test_acc"], strict=True), 1
+        zip(history["seconds"], history["train_loss"], history["val_acc"], strict=True), 1
     ):
         print(f"epoch {epoch:2d}  {seconds:5.2f} s  train loss {loss:.4f}  validation accuracy {acc:.4f}", flush=True)
     _, test_accuracy = train.evaluate(model, train.Batches(data.x_test, data.y_test, 2048), nn.functional.cross_entropy)

@@ -195,9 +195,8 @@ def train_and_test(
     optimizer = cnn.adam(model, rec.max_lr)
     cnn.one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
     batches = _Flipped(train_b, rec.seed) if rec.flip else train_b
-    history = train.fit(model, batches, val_b, epochs=rec.epochs, optimizer=optimizer, progress=progress)
-    history["val_acc"] = history.pop("test_acc")
-    history["val_loss"] = history.pop("test_loss")
+    history = train.fit(model, batches, val_b, epochs=rec.epochs, optimizer=optimizer, progress=progress,
+                        held_out="val")  # fmt: skip
     test_b = cnn.batches(fashion.x_test, fashion.y_test, 1000, shuffle=False, seed=0, device=device, cl=cl)
     history["test_loss"], history["test_accuracy"] = train.evaluate(model, test_b, nn.functional.cross_entropy)
     history["train_seconds"] = sum(history["seconds"])
