@@ -79,87 +79,10 @@ def linear_backward_diagnosis(got: Any, case: ag.Case) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------- relu_references
-# (grad_output, input) cases and ReLU's gradient by autograd
-def backward_cases(inputs: Any) -> Any:
-    """One case (grad_output, x) per (label, x): grad_output is seeded random, with the shape and dtype of x."""
-    return [
-        ag.Case(label, (ag.inputs.randn(*x.shape, seed=50 + i, dtype=x.dtype), x))
-        for i, (label, x) in enumerate(inputs)
-    ]
-
-
-def relu_backward_reference(grad_output: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
-    return autograd_vjp(ag.reference.get("torch.relu"))(grad_output, input)[0]
-
-
-def relu_backward_diagnosis(got: Any, case: ag.Case) -> str | None:
-    grad_output, x = case.args
-    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
-        return None
-    at_zero = x == 0
-    if bool(at_zero.any()) and close(got[at_zero], grad_output[at_zero]):
-        return "at input exactly 0, PyTorch's ReLU passes no gradient: the unit was not active (use > 0, not >= 0)."
-    if close(got, (x > 0).to(got.dtype)) or close(got, (x >= 0).to(got.dtype)):
-        return "this is only the local derivative: multiply it by grad_output (the chain rule)."
-    with ag.pristine():
-        if close(got, grad_output.clamp(min=0)):
-            return "the gate depends on the forward input (was the unit active?), not on the sign of the gradient."
-    return None
-
-
-# ---------------------------------------------------------------- sigmoid_references
-# sigmoid's gradient by autograd, at the input z = logit(output)
-def sigmoid_backward_reference(grad_output: torch.Tensor, output: Any) -> torch.Tensor:
-    return autograd_vjp(ag.reference.get("torch.sigmoid"))(grad_output, torch.logit(output))[0]
-
-
-def sigmoid_cases(inputs: Any) -> Any:
-    """backward_cases for the outputs sigmoid(z) of the given inputs z."""
-    sigmoid = ag.reference.get("torch.sigmoid")
-    return backward_cases([(f"output = sigmoid of {label}", sigmoid(z)) for label, z in inputs])
-
-
-def sigmoid_backward_diagnosis(got: Any, case: ag.Case) -> str | None:
-    grad_output, y = case.args
-    with ag.pristine():
-        s = torch.sigmoid(y)
-        if close(got, grad_output * s * (1 - s)):
-            return "you applied sigmoid to output, but output is already sigmoid(z): use it as it is."
-    if close(got, y * (1 - y)):
-        return "this is only the local derivative: multiply it by grad_output (the chain rule)."
-    return None
-
-
-# ---------------------------------------------------------------- cross_entropy_references
-# the gradient of F.cross_entropy by autograd, and logits to test it on
-def cross_entropy_backward_reference(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    leaf = logits.detach().clone().requires_grad_(True)
-    return torch.autograd.grad(ag.reference.get("torch.nn.functional.cross_entropy")(leaf, target), leaf)[0]
-
-
-def ce_case(label: Any, logits: torch.Tensor, seed: int) -> Any:
-    target = torch.randint(0, logits.shape[1], (logits.shape[0],), generator=ag.inputs.generator(seed))
-    return ag.Case(label, (logits, target))
-
-
+# ---------------------------------------------------------------- cross_entropy_examples
+# example logits and targets shared by 05a's softmax demos and tests
 EXAMPLE_LOGITS = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [-1.0, 3.0, 1.0]])
 EXAMPLE_TARGET = torch.tensor([0, 1, 2, 0])
-
-
-def cross_entropy_backward_diagnosis(got: Any, case: ag.Case) -> str | None:
-    logits, target = case.args
-    expected = ag.checks.run_reference(cross_entropy_backward_reference, case)
-    n = logits.shape[0]
-    if n > 1 and close(got, expected * n):
-        return "the loss is the mean over the batch, so its gradient carries a factor 1/N."
-    with ag.pristine():
-        probs = torch.softmax(logits.double(), dim=1)
-        if close(got, probs / n) or close(got, probs):
-            return "the target class is missing: subtract 1 at each sample's target class (one-hot)."
-        if n > 1 and close(got, (torch.softmax(logits.double(), dim=0) - F.one_hot(target, logits.shape[1])) / n):
-            return "softmax over the wrong dim: each sample's probabilities (a row) sum to 1."
-    return None
 
 
 # ---------------------------------------------------------------- numerical_references

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from corpus import correct, wrong
 
 LESSON = "05_backprop"
-MINIMUM = (45, 16)  # wrong, correct
+MINIMUM = (43, 13)  # wrong, correct
 
 # ---------------------------------------------------------------- numerical_gradient (05b)
 
@@ -259,148 +259,86 @@ def linear_backward(grad_output, input, weight):
     return torch.matmul(grad_output, weight), torch.matmul(g.t(), x), g.sum(dim=(0,))
 
 
-# ---------------------------------------------------------------- relu_backward (05a)
+# ---------------------------------------------------------------- softmax_backward (05a)
 
 
-@wrong("relu_backward", "gradient passes at input 0 (>= instead of >)")
-def relu_backward(grad_output, input):
-    return grad_output * (input >= 0)
+@wrong("softmax_backward", "the diagonal of the Jacobian only, as if softmax were elementwise")
+def softmax_backward(grad_output, output, dim):
+    return grad_output * output * (1 - output)
 
 
-@wrong("relu_backward", "gate on the gradient's sign instead of the input")
-def relu_backward(grad_output, input):
-    return grad_output.clamp(min=0)
+@wrong("softmax_backward", "dim ignored: always sums along the last dim")
+def softmax_backward(grad_output, output, dim):
+    return output * (grad_output - (grad_output * output).sum(-1, keepdim=True))
 
 
-@wrong("relu_backward", "returns the local derivative only")
-def relu_backward(grad_output, input):
-    return (input > 0).to(grad_output.dtype)
+@wrong("softmax_backward", "the sum not weighted by the output")
+def softmax_backward(grad_output, output, dim):
+    return output * (grad_output - grad_output.sum(dim, keepdim=True))
 
 
-@wrong("relu_backward", "multiplies by sign(input): negative inputs pass a flipped gradient")
-def relu_backward(grad_output, input):
-    return grad_output * torch.sign(input)
+@wrong("softmax_backward", "log_softmax's backward formula")
+def softmax_backward(grad_output, output, dim):
+    return grad_output - output * grad_output.sum(dim, keepdim=True)
 
 
-@wrong("relu_backward", "asks autograd")
-def relu_backward(grad_output, input):
-    x = input.detach().requires_grad_(True)
-    return torch.autograd.grad(torch.relu(x), x, grad_output)[0]
+@wrong("softmax_backward", "summed over the whole tensor instead of each slice")
+def softmax_backward(grad_output, output, dim):
+    return output * (grad_output - (grad_output * output).sum())
 
 
-@wrong("relu_backward", "forward-mode autograd (torch.func.jvp) with the gradient as tangent")
-def relu_backward(grad_output, input):
-    return torch.func.jvp(torch.relu, (input,), (grad_output,))[1]
+@wrong("softmax_backward", "softmax applied to the output again (treats it as the input)")
+def softmax_backward(grad_output, output, dim):
+    y = torch.softmax(output, dim)
+    return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
 
 
-@wrong("relu_backward", "torch's own backward kernel: torch.ops.aten.threshold_backward")
-def relu_backward(grad_output, input):
-    return torch.ops.aten.threshold_backward(grad_output, input, 0.0)
+@wrong("softmax_backward", "the outer factor y forgotten")
+def softmax_backward(grad_output, output, dim):
+    return grad_output - (grad_output * output).sum(dim, keepdim=True)
 
 
-@correct("relu_backward", "torch.where with a scalar 0")
-def relu_backward(grad_output, input):
-    return torch.where(input > 0, grad_output, 0.0)
+@wrong("softmax_backward", "a 2-D Jacobian per row: right for dim=-1 of a matrix only")
+def softmax_backward(grad_output, output, dim):
+    jacobian = torch.diag_embed(output) - output.unsqueeze(-1) * output.unsqueeze(-2)
+    return (grad_output.unsqueeze(-2) @ jacobian).squeeze(-2)
 
 
-@correct("relu_backward", "masked_fill where the unit was off")
-def relu_backward(grad_output, input):
-    return grad_output.masked_fill(input <= 0, 0.0)
+@wrong("softmax_backward", "skips zero probabilities with torch.where (a nan slice becomes 0)")
+def softmax_backward(grad_output, output, dim):
+    dot = torch.nansum(grad_output * output, dim=dim, keepdim=True)
+    return torch.where(output > 0, output * (grad_output - dot), torch.zeros_like(output))
 
 
-@correct("relu_backward", "mask converted to the gradient's dtype, using the relu output")
-def relu_backward(grad_output, input):
-    return grad_output * (torch.relu(input) > 0).to(grad_output.dtype)
+@wrong("softmax_backward", "PyTorch's own kernel, torch._softmax_backward_data")
+def softmax_backward(grad_output, output, dim):
+    return torch._softmax_backward_data(grad_output, output, dim, output.dtype)
 
 
-# ---------------------------------------------------------------- sigmoid_backward (05a)
+@wrong("softmax_backward", "autograd through softmax at log(output)")
+def softmax_backward(grad_output, output, dim):
+    x = torch.log(output).requires_grad_(True)
+    return torch.autograd.grad(torch.softmax(x, dim), x, grad_output)[0]
 
 
-@wrong("sigmoid_backward", "applies sigmoid to the output again (treats it as the input)")
-def sigmoid_backward(grad_output, output):
-    s = torch.sigmoid(output)
-    return grad_output * s * (1 - s)
+@correct("softmax_backward", "expanded: g y - y <g, y>, with torch.sum")
+def softmax_backward(grad_output, output, dim):
+    gy = grad_output * output
+    return gy - output * torch.sum(gy, dim=dim, keepdim=True)
 
 
-@wrong("sigmoid_backward", "forgets grad_output")
-def sigmoid_backward(grad_output, output):
-    return output * (1 - output)
+@correct("softmax_backward", "the Jacobian built per slice after moving dim last, then moved back")
+def softmax_backward(grad_output, output, dim):
+    y, g = output.movedim(dim, -1), grad_output.movedim(dim, -1)
+    jacobian = torch.diag_embed(y) - y.unsqueeze(-1) * y.unsqueeze(-2)
+    return (g.unsqueeze(-2) @ jacobian).squeeze(-2).movedim(-1, dim)
 
 
-@wrong("sigmoid_backward", "tanh's derivative 1 - y²")
-def sigmoid_backward(grad_output, output):
-    return grad_output * (1 - output**2)
-
-
-@wrong("sigmoid_backward", "torch.func.vjp of sigmoid at logit(output)")
-def sigmoid_backward(grad_output, output):
-    _, vjp = torch.func.vjp(torch.sigmoid, torch.logit(output))
-    return vjp(grad_output)[0]
-
-
-@correct("sigmoid_backward", "expanded: g y - g y²")
-def sigmoid_backward(grad_output, output):
-    return grad_output * output - grad_output * output * output
-
-
-@correct("sigmoid_backward", "torch.mul and torch.sub")
-def sigmoid_backward(grad_output, output):
-    return torch.mul(grad_output, torch.mul(output, torch.sub(1.0, output)))
-
-
-# ---------------------------------------------------------------- softmax_cross_entropy_backward (05a)
-
-
-@wrong("softmax_cross_entropy_backward", "not divided by N (the loss is a mean)")
-def softmax_cross_entropy_backward(logits, target):
-    return torch.softmax(logits, 1) - F.one_hot(target, logits.shape[1]).to(logits.dtype)
-
-
-@wrong("softmax_cross_entropy_backward", "one-hot of the target not subtracted")
-def softmax_cross_entropy_backward(logits, target):
-    return torch.softmax(logits, 1) / logits.shape[0]
-
-
-@wrong("softmax_cross_entropy_backward", "softmax over the batch (dim=0)")
-def softmax_cross_entropy_backward(logits, target):
-    return (torch.softmax(logits, 0) - F.one_hot(target, logits.shape[1]).to(logits.dtype)) / logits.shape[0]
-
-
-@wrong("softmax_cross_entropy_backward", "naive softmax overflows for large logits")
-def softmax_cross_entropy_backward(logits, target):
-    e = torch.exp(logits)
-    probs = e / e.sum(1, keepdim=True)
-    return (probs - F.one_hot(target, logits.shape[1]).to(logits.dtype)) / logits.shape[0]
-
-
-@wrong("softmax_cross_entropy_backward", "divided by the number of classes instead of N")
-def softmax_cross_entropy_backward(logits, target):
-    return (torch.softmax(logits, 1) - F.one_hot(target, logits.shape[1]).to(logits.dtype)) / logits.shape[1]
-
-
-@wrong("softmax_cross_entropy_backward", "torch.func.grad of F.cross_entropy")
-def softmax_cross_entropy_backward(logits, target):
-    return torch.func.grad(lambda z: F.cross_entropy(z, target))(logits)
-
-
-@wrong("softmax_cross_entropy_backward", "torch.autograd.functional.jacobian of the loss")
-def softmax_cross_entropy_backward(logits, target):
-    return torch.autograd.functional.jacobian(lambda z: F.cross_entropy(z, target), logits)
-
-
-@correct("softmax_cross_entropy_backward", "stable softmax by hand, target subtracted by indexing")
-def softmax_cross_entropy_backward(logits, target):
-    shifted = logits - logits.max(dim=1, keepdim=True).values
-    probs = shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)
-    grad = probs.clone()
-    grad[torch.arange(len(target)), target] -= 1
-    return grad / len(target)
-
-
-@correct("softmax_cross_entropy_backward", "exp of log_softmax, scatter_ for the one-hot")
-def softmax_cross_entropy_backward(logits, target):
-    one_hot = torch.zeros_like(logits).scatter_(1, target[:, None], 1.0)
-    return (F.log_softmax(logits, dim=1).exp() - one_hot) / logits.shape[0]
+@correct("softmax_backward", "einsum dot product over a slice moved last")
+def softmax_backward(grad_output, output, dim):
+    y, g = output.movedim(dim, -1), grad_output.movedim(dim, -1)
+    dot = torch.einsum("...c,...c->...", g, y).unsqueeze(-1)
+    return (y * (g - dot)).movedim(-1, dim)
 
 
 # ---------------------------------------------------------------- mlp_forward (05b)
