@@ -191,6 +191,20 @@ def mlp_case(n: int, d: Any, hidden: Any, classes: Any, seed: int, dtype: torch.
     )
 
 
+def mlp_kink_case(n: int, d: int, hidden: int, classes: int, seed: int) -> tuple:
+    """mlp_case with sample 0 all zeros and every other hidden bias 0: z1 is exactly 0 there (ReLU's kink)."""
+    x, target, W1, b1, W2, b2 = mlp_case(n, d, hidden, classes, seed)
+    x[0] = 0.0
+    b1[::2] = 0.0
+    return x, target, W1, b1, W2, b2
+
+
+def mlp_confident_case(n: int, d: int, hidden: int, classes: int, seed: int) -> tuple:
+    """mlp_case with a second layer 300 times larger: logits of size ~100, probabilities of exactly 0 and 1."""
+    x, target, W1, b1, W2, b2 = mlp_case(n, d, hidden, classes, seed)
+    return x, target, W1, b1, 300 * W2, b2
+
+
 def mlp_reference(x: torch.Tensor, target: torch.Tensor, W1: Any, b1: Any, W2: Any, b2: Any) -> torch.Tensor:
     """(loss, z1, h, logits) by PyTorch's F.linear, torch.relu and F.cross_entropy."""
     with ag.pristine():
@@ -239,8 +253,12 @@ def mlp_backward_diagnosis(key: str) -> Callable:
                 loss = F.cross_entropy(F.linear(leaf, W2.double(), b2.double()), target)
                 grad_h = torch.autograd.grad(loss, leaf)[0]
                 no_mask = grad_h.T @ x.double() if key == "W1" else grad_h.sum(0)
+                at_kink = grad_h * (z1 >= 0)
+                kink_open = at_kink.T @ x.double() if key == "W1" else at_kink.sum(0)
             if close_to(got, no_mask, 1e-4):
                 return "the ReLU's gate is missing: the gradient must stop where the hidden unit was off (z1 <= 0)."
+            if bool((z1 == 0).any()) and close_to(got, kink_open, 1e-4):
+                return "at z1 exactly 0 PyTorch's ReLU passes no gradient (03·3): the gate is z1 > 0, not z1 >= 0."
         return None
 
     return diagnose
@@ -299,3 +317,40 @@ def reference_part(i: int) -> Callable:
         return mlp_reference(*args)[i]
 
     return part
+
+
+# ---------------------------------------------------------------- cache_use
+# mlp_forward's cache, checked by the use it gets: a backward pass that reads only the cache
+def reference_backward(cache: dict) -> tuple:
+    """The gradients (W1, b1, W2, b2) computed from the cache alone, as mlp_backward will compute them."""
+    x, target, z1, h, logits = (cache[k] for k in ("x", "target", "z1", "h", "logits"))
+    W2 = cache["params"]["W2"]
+    n, classes = logits.shape
+    probs = ag.reference.get("torch.softmax")(logits, 1)
+    grad_logits = (probs - F.one_hot(target, classes).to(logits.dtype)) / n
+    grad_z1 = (grad_logits @ W2) * (z1 > 0)
+    return grad_z1.T @ x, grad_z1.sum(0), grad_logits.T @ h, grad_logits.sum(0)
+
+
+def check_cache_feeds_backward(mlp_forward: Callable, cases: list[ag.Case]) -> None:
+    """A backward pass fed mlp_forward's cache gives autograd's gradients: x, target and params are what it needs."""
+    for case in cases:
+        out = ag.call_student(forward_of(mlp_forward), case, name="mlp_forward")
+        ag.check(
+            isinstance(out, tuple | list) and len(out) == 2 and isinstance(out[1], dict),
+            f"mlp_forward should return a tuple (loss, cache) with cache a dict; it returned {type(out).__name__}.",
+        )
+        cache = out[1]
+        with ag.pristine():
+            try:
+                got = reference_backward(cache)
+            except Exception as exc:  # noqa: BLE001 - a cache the backward pass cannot read is the finding
+                ag.fail(
+                    f"a backward pass cannot use the cache of mlp_forward on {case.label}: {type(exc).__name__}: "
+                    f"{exc}. It reads x, target (class indices), params (the dict you were given), z1, h, logits."
+                )
+        expected = ag.checks.run_reference(mlp_gradients_reference, case)
+        native = ag.checks.run_reference(mlp_gradients_reference, case, float64=False)
+        for key, g, e, n in zip(KEYS, got, expected, native):
+            what = f"gradient of {key} (a backward pass fed your cache)"
+            ag.compare(g, e, name="mlp_forward", case=case, expected_native=n, what=what)
