@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from corpus import correct, wrong
 
 LESSON = "05_backprop"
-MINIMUM = (43, 13)  # wrong, correct
+MINIMUM = (53, 16)  # wrong, correct
 
 # ---------------------------------------------------------------- numerical_gradient (05b)
 
@@ -339,6 +339,81 @@ def softmax_backward(grad_output, output, dim):
     y, g = output.movedim(dim, -1), grad_output.movedim(dim, -1)
     dot = torch.einsum("...c,...c->...", g, y).unsqueeze(-1)
     return (y * (g - dot)).movedim(-1, dim)
+
+
+# ---------------------------------------------------------------- log_softmax_backward (05a)
+
+
+@wrong("log_softmax_backward", "softmax's backward applied to the probabilities")
+def log_softmax_backward(grad_output, output, dim):
+    y = output.exp()
+    return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
+
+
+@wrong("log_softmax_backward", "log-probabilities used where the Jacobian needs probabilities")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - output * grad_output.sum(dim, keepdim=True)
+
+
+@wrong("log_softmax_backward", "sign flipped")
+def log_softmax_backward(grad_output, output, dim):
+    return output.exp() * grad_output.sum(dim, keepdim=True) - grad_output
+
+
+@wrong("log_softmax_backward", "the sum of grad_output left out (right only when it is 1)")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - output.exp()
+
+
+@wrong("log_softmax_backward", "summed over the whole tensor")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - output.exp() * grad_output.sum()
+
+
+@wrong("log_softmax_backward", "dim ignored: always the last dim")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - output.exp() * grad_output.sum(-1, keepdim=True)
+
+
+@wrong("log_softmax_backward", "the sum without keepdim")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - output.exp() * grad_output.sum(dim)
+
+
+@wrong("log_softmax_backward", "only the cross-entropy chain: (probabilities - one-hot)/N from the gradient's sign")
+def log_softmax_backward(grad_output, output, dim):
+    one_hot = (grad_output < 0).to(output.dtype)
+    return (output.exp() - one_hot) / one_hot.sum()
+
+
+@wrong("log_softmax_backward", "PyTorch's own kernel, torch._log_softmax_backward_data")
+def log_softmax_backward(grad_output, output, dim):
+    return torch._log_softmax_backward_data(grad_output, output, dim, output.dtype)
+
+
+@wrong("log_softmax_backward", "torch.func.vjp of log_softmax at the output")
+def log_softmax_backward(grad_output, output, dim):
+    _, vjp = torch.func.vjp(lambda x: torch.log_softmax(x, dim), output)
+    return vjp(grad_output)[0]
+
+
+@correct("log_softmax_backward", "probabilities as softmax(output): softmax of log-probabilities")
+def log_softmax_backward(grad_output, output, dim):
+    return grad_output - torch.softmax(output, dim) * torch.sum(grad_output, dim=dim, keepdim=True)
+
+
+@correct("log_softmax_backward", "the Jacobian I - 1 y^T per slice, moved last and back")
+def log_softmax_backward(grad_output, output, dim):
+    y, g = output.exp().movedim(dim, -1), grad_output.movedim(dim, -1)
+    eye = torch.eye(y.shape[-1], dtype=y.dtype)
+    jacobian = eye - y.unsqueeze(-2)
+    return (g.unsqueeze(-2) @ jacobian).squeeze(-2).movedim(-1, dim)
+
+
+@correct("log_softmax_backward", "sum expanded with expand_as, torch.sub")
+def log_softmax_backward(grad_output, output, dim):
+    total = grad_output.sum(dim, keepdim=True).expand_as(grad_output)
+    return torch.sub(grad_output, torch.exp(output) * total)
 
 
 # ---------------------------------------------------------------- mlp_forward (05b)
