@@ -347,7 +347,8 @@ def check_cache_feeds_backward(mlp_forward: Callable, cases: list[ag.Case]) -> N
             except Exception as exc:  # noqa: BLE001 - a cache the backward pass cannot read is the finding
                 ag.fail(
                     f"a backward pass cannot use the cache of mlp_forward on {case.label}: {type(exc).__name__}: "
-                    f"{exc}. It reads x, target (class indices), params (the dict you were given), z1, h, logits."
+                    f"{str(exc).rstrip('.')}. It reads x, target (class indices), params (the dict you were given), "
+                    "z1, h and logits."
                 )
         expected = ag.checks.run_reference(mlp_gradients_reference, case)
         native = ag.checks.run_reference(mlp_gradients_reference, case, float64=False)
