@@ -322,7 +322,8 @@ def receptive_field(layers: Sequence[tuple[int, int]] = ((3, 1), (3, 1)), units:
     for k, s in reversed(layers):
         counts.insert(0, (counts[0] - 1) * s + k)
     width = counts[0]
-    fig, ax = _canvas(2.5 + 0.45 * width, 1.2 + 1.2 * len(layers))
+    fig_width = 2.5 + 0.45 * width
+    fig, ax = _canvas(fig_width, 0.7 + fig_width * (len(layers) + 1.5) / (width + 6.5))
     x = [[jumps[level] * i + (fields[level] - 1) / 2 for i in range(counts[level])] for level in range(len(counts))]
     chosen = [set() for _ in counts]
     chosen[-1] = {units // 2}
