@@ -336,16 +336,8 @@ def receptive_field(layers: Sequence[tuple[int, int]] = ((3, 1), (3, 1)), units:
     for level, xs in enumerate(x):
         for i, xi in enumerate(xs):
             on = i in chosen[level]
-            ax.add_patch(
-                Circle(
-                    (xi, level),
-                    0.22,
-                    facecolor=PALETTE[0] if on else "white",
-                    edgecolor="0.35",
-                    alpha=0.8 if on else 1.0,
-                    zorder=2,
-                )
-            )
+            style = {"facecolor": PALETTE[0], "alpha": 0.8} if on else {"facecolor": "white"}
+            ax.add_patch(Circle((xi, level), 0.22, edgecolor="0.35", zorder=2, **style))
         label = (
             "input pixels"
             if level == 0
@@ -382,17 +374,8 @@ def mlp_graph(batch: int = 64, in_features: int = 2, hidden: int = 100, classes:
         "target": (8.4, -0.3, "target $y$ (class indices)", "(N,)", (n,)),
         "loss": (11.2, 1.2, r"$L = $ cross-entropy$(s, y)$", "()", ()),
     }
-    edges = [
-        ("x", "z1"),
-        ("W1", "z1"),
-        ("b1", "z1"),
-        ("z1", "h"),
-        ("h", "logits"),
-        ("W2", "logits"),
-        ("b2", "logits"),
-        ("logits", "loss"),
-        ("target", "loss"),
-    ]
+    pairs = "x>z1 W1>z1 b1>z1 z1>h h>logits W2>logits b2>logits logits>loss target>loss"
+    edges = [pair.split(">") for pair in pairs.split()]
     fig, ax = _canvas(12, 4.2)
     width = 2.3
     for name, (x, y, formula, symbols, numbers) in nodes.items():
