@@ -370,9 +370,9 @@ def mlp_graph(batch: int = 64, in_features: int = 2, hidden: int = 100, classes:
         "h": (5.6, 1.2, r"$h = \mathrm{relu}(z_1)$", "(N, H)", (n, h)),
         "W2": (5.6, 2.7, "$W_2$", "(C, H)", (c, h)),
         "b2": (5.6, -0.3, "$b_2$", "(C,)", (c,)),
-        "logits": (8.4, 1.2, r"$s = h W_2^\top + b_2$", "(N, C)", (n, c)),
+        "logits": (8.4, 1.2, r"logits $= h W_2^\top + b_2$", "(N, C)", (n, c)),
         "target": (8.4, -0.3, "target $y$ (class indices)", "(N,)", (n,)),
-        "loss": (11.2, 1.2, r"$L = $ cross-entropy$(s, y)$", "()", ()),
+        "loss": (11.2, 1.2, r"$L = $ cross-entropy(logits, $y$)", "()", ()),
     }
     pairs = "x>z1 W1>z1 b1>z1 z1>h h>logits W2>logits b2>logits logits>loss target>loss"
     edges = [pair.split(">") for pair in pairs.split()]
