@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from corpus import correct, wrong
 
 LESSON = "05_backprop"
-MINIMUM = (9, 2)  # wrong, correct
+MINIMUM = (10, 2)  # wrong, correct
 
 # ---------------------------------------------------------------- every argument is varied
 
@@ -126,3 +126,14 @@ def relative_error(a, b):
     a, b = a.float(), b.float()
     size = (a.abs() + b.abs()).max()
     return 0.0 if size == 0 else ((a - b).abs().max() / size).item()
+
+
+# ---------------------------------------------------------------- every route to autograd
+
+
+@wrong("mlp_backward", "hands the work to the practice cells' helper, which asks autograd")
+def mlp_backward(cache):
+    from nnlab import derivation
+
+    grads = derivation.node_gradients(cache)
+    return {k: grads["grad_" + k] for k in ("W1", "b1", "W2", "b2")}
