@@ -38,6 +38,67 @@ def close_but_noisy(y: torch.Tensor, z: torch.Tensor) -> bool:
     return bool(torch.isfinite(err).all()) and 0 < float(err.max()) < 1e-2
 
 
+# ---------------------------------------------------------------- NaN in, NaN out; ±inf as PyTorch (every exercise)
+
+SPECIAL = (float("nan"), float("inf"), float("-inf"))
+NAN_CAUSE = (
+    "a NaN input must give NaN, as in PyTorch: a NaN is a bug upstream that the next layers must not hide. Every "
+    "comparison with NaN is False, so `torch.where(x > 0, ...)` or a mask sends it to a branch that drops it (a "
+    "constant, a zeros tensor you fill by masks): let the arithmetic carry it (torch.maximum, clamp and where(x > "
+    "0, x, ...) keep it)."
+)
+INF_CAUSE = (
+    "at ±inf the result is the limit PyTorch gives (e.g. relu(-inf) = 0, sigmoid(inf) = 1): inf - inf and "
+    "0 · inf are NaN, so a formula that adds opposite infinities, or multiplies a mask by x, breaks there."
+)
+
+
+def special_inputs(ref: Callable, kwargs: dict | None = None) -> torch.Tensor:
+    """NaN, +inf and -inf where PyTorch's value is the convention (NaN only where it gives NaN, ±inf where it does
+    not give NaN), between ordinary values that must stay untouched: float32, 1-D."""
+    kept = []
+    with ag.pristine():
+        for v in SPECIAL:
+            # 17 copies: PyTorch's vectorised loop and its scalar tail can disagree (F.gelu(inf) is inf or nan)
+            probes = [torch.full((17,), v, dtype=dtype) for dtype in (torch.float32, torch.float64)]
+            if all(bool((torch.isnan(ref(t, **(kwargs or {}))) == (v != v)).all()) for t in probes):
+                kept.append(v)
+    return torch.tensor([2.0, *kept, -0.5, *kept[::-1], 1.0])
+
+
+def check_nan_and_inf(
+    fn: Callable,
+    ref: str | Callable,
+    *,
+    name: str,
+    settings: tuple[dict, ...] = ({},),
+    derivative: bool = False,
+    forbid: tuple[str, ...] = (),
+    allowed_hint: str = "",
+) -> None:
+    """``fn`` (or, with ``derivative``, the derivative ``fn`` computes) is PyTorch's at NaN and ±inf, in float32
+    and float64, for each keyword setting (the activation's arguments varied)."""
+    target = ag.autograd_derivative(ref) if derivative else ag.checks.resolve(ref)
+    cases = []
+    for kwargs in settings:
+        shown = "".join(f", {k}={v}" for k, v in kwargs.items())
+        x = special_inputs(target, kwargs)
+        cases.append(ag.Case(f"x = {[float(v) for v in x]} in float32{shown}", (x,), dict(kwargs)))
+        cases.append(ag.Case(f"the same x in float64{shown}", (x.double(),), dict(kwargs)))
+
+    def diagnose(got: Any, case: ag.Case) -> str | None:
+        x, y = as_float64(got, case)
+        if x is None:
+            return None
+        with ag.pristine():
+            want = target(x, **case.kwargs)
+            wrong = ~((y == want) | (torch.isnan(y) & torch.isnan(want)))
+            return NAN_CAUSE if bool((wrong & torch.isnan(x)).any()) else INF_CAUSE
+
+    ag.check_function(fn, target, cases, name=name, elementwise=True, forbid=forbid, allowed_hint=allowed_hint,
+                      diagnose=diagnose)  # fmt: skip
+
+
 # ---------------------------------------------------------------- sigmoid, sigmoid_grad, SigmoidFunction
 
 SIGMOID_BAN = (
@@ -287,6 +348,30 @@ def check_leaky_module(cls: type, *args: Any, **kwargs: Any) -> None:
         slope = nn.LeakyReLU(*args, **kwargs).negative_slope
         cause = diagnose_leaky_relu(got, ag.Case(case.label, case.args, {"negative_slope": slope}))
         raise ag.CheckFailed(f"{failure}" + (f"\nLikely cause: {cause}" if cause else "")) from None
+    if not kwargs.get("inplace", False):
+        check_leaky_module_trains(mine, label, nn.LeakyReLU(*args, **kwargs).negative_slope)
+
+
+def check_leaky_module_trains(mine: nn.Module, label: str, slope: float) -> None:
+    """The use a module gets in a network: a float64 batch stays float64, and the gradient flows back through it."""
+    x = ag.inputs.randn(5, 8, seed=3064, scale=3.0, dtype=torch.float64).requires_grad_(True)
+    case = ag.Case("a float64 (5, 8) batch that requires grad", (x,))
+    out = ag.call_student(lambda: mine(x), ag.Case(case.label), name=label, forbid=LEAKY_BAN)
+    with ag.pristine():
+        ref = nn.functional.leaky_relu(x, slope)
+    ag.compare(out, ref.detach(), name=label, case=case, elementwise_input=x.detach())
+    ag.check(
+        out.requires_grad and out.grad_fn is not None,
+        f"{label}(x) is cut off from autograd (no grad_fn): a network that uses it would not train the layers "
+        "before it. Compute the output from the input itself with tensor operations (not from .data, .detach() "
+        "or a new torch.tensor).",
+    )
+    upstream = ag.inputs.randn(5, 8, seed=3065, dtype=torch.float64)
+    with ag.pristine():
+        (grad,) = torch.autograd.grad(out, x, upstream, allow_unused=True)
+        (expected,) = torch.autograd.grad(ref, x, upstream)
+    ag.check(grad is not None, f"the output of {label} does not depend on its input for autograd.")
+    ag.compare(grad, expected, name=label, case=case, what="gradient with respect to the input")
 
 
 def gradcheck_of(function: type) -> Any:
