@@ -42,7 +42,10 @@ from autograder.lessons.losses.classes import (
 from autograder.lessons.losses.common import (
     AUTOGRAD_BAN,
     REDUCTION_WHY,
+    check_gradient,
     close,
+    nan_cases,
+    nan_hint,
     reduction_hint,
     same_as,
     same_value,
@@ -58,5 +61,5 @@ __all__ = [
     "bce_grad_reference", "bce_hint", "bce_logits_hint", "ce_grad_hint", "ce_grad_reference", "ce_hint",
     "ce_module_reference", "class_loss_hint", "close", "huber_hint", "kl_hint", "kl_reference", "kl_swapped",
     "kl_without_entropy", "labels", "log_probs", "pos_weight_on_negatives", "probs", "reduction_hint", "same_as",
-    "same_value", "smooth_l1_as_huber", "value_and_grad", "weight_of",
+    "same_value", "smooth_l1_as_huber", "value_and_grad", "weight_of", "check_gradient", "nan_cases", "nan_hint",
 ]  # fmt: skip

@@ -79,3 +79,71 @@ def value_and_grad(loss_fn: Callable) -> Callable:
         return loss.detach(), grad
 
     return run
+
+
+# ---------------------------------------------------------------- what every loss is used for: .backward()
+def _to64(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.detach().double()
+    return value
+
+
+def check_gradient(
+    fn: Callable,
+    ref: str | Callable,
+    cases: list[ag.Case],
+    *,
+    name: str,
+    forbid: tuple[str, ...] = (),
+    allowed_hint: str = "",
+) -> None:
+    """A loss is used by ``.backward()``: on each case its value must stay connected to the input (the case's first
+    argument), and the gradient autograd gets through it must be PyTorch's (computed in float64)."""
+    for case in cases:
+        x = case.args[0].detach().clone().requires_grad_(True)
+        args, kwargs = (x, *case.args[1:]), dict(case.kwargs)
+        out = ag.call_student(lambda a=args, k=kwargs: fn(*a, **k), ag.Case(case.label), name=name, forbid=forbid,
+                              allowed_hint=allowed_hint)  # fmt: skip
+        ag.check(
+            isinstance(out, torch.Tensor) and out.grad_fn is not None,
+            f"`{name}` on {case.label} returned a loss cut off from the input (it has no grad_fn): .backward() "
+            "could not reach the model, nothing would train. Compute it from input with tensor operations: no "
+            ".item(), float(), .tolist(), .detach() or torch.tensor(...) of intermediate results.",
+        )
+        with ag.pristine():
+            upstream = torch.ones_like(out) if out.dim() == 0 else ag.inputs.randn(*out.shape, seed=99).to(out.dtype)
+            (grad,) = torch.autograd.grad(out, x, upstream, allow_unused=True)
+            x64 = x.detach().double().requires_grad_(True)
+            rest = [_to64(a) for a in case.args[1:]]
+            ref_out = ag.checks.resolve(ref)(x64, *rest, **{k: _to64(v) for k, v in kwargs.items()})
+            (expected,) = torch.autograd.grad(ref_out, x64, upstream.double())
+        ag.check(grad is not None, f"`{name}` on {case.label}: the loss does not depend on input for autograd.")
+        ag.compare(grad, expected, name=name, case=case, expected_native=expected.to(x.dtype),
+                   what="gradient with respect to input")  # fmt: skip
+
+
+# ---------------------------------------------------------------- NaN in, NaN out; ±inf as PyTorch
+NAN_HINT = (
+    "a NaN prediction must give a NaN loss, as in PyTorch: a NaN is a bug upstream that training must not hide. "
+    "Every comparison with NaN is False, so a mask or torch.where(d < delta, ...) can send it to a branch that "
+    "drops it (a zeros tensor you fill by masks, a constant): let the arithmetic carry it."
+)
+
+
+def nan_cases() -> list[ag.Case]:
+    """Predictions with a NaN and ±inf among ordinary values, against finite targets, in every reduction."""
+    x = torch.tensor([1.5, float("nan"), -0.5, float("inf"), float("-inf"), 3.0])
+    y = torch.tensor([1.0, 0.0, 0.5, -2.0, 1.0, 0.0])
+    label = "input [1.5, nan, -0.5, inf, -inf, 3] against finite targets"
+    return [ag.Case(f"{label}, reduction {r!r}", (x, y), {"reduction": r}) for r in ("none", "mean", "sum")] + [
+        ag.Case(f"{label}, in float64, reduction 'none'", (x.double(), y.double()), {"reduction": "none"})
+    ]
+
+
+def nan_hint(got: Any, case: ag.Case) -> str | None:
+    x = case.args[0]
+    if isinstance(got, torch.Tensor) and got.shape == x.shape and bool((torch.isnan(x) & ~torch.isnan(got)).any()):
+        return NAN_HINT
+    if isinstance(got, torch.Tensor) and got.dim() == 0 and not bool(torch.isnan(got)):
+        return NAN_HINT
+    return "at ±inf the loss is inf as in PyTorch: inf - inf and 0 · inf are NaN, so avoid them in the formula."
