@@ -8,7 +8,7 @@ import torch
 from corpus import correct, wrong
 
 LESSON = "04_losses"
-MINIMUM = (9, 4)  # wrong, correct
+MINIMUM = (10, 4)  # wrong, correct
 
 # ---------------------------------------------------------------- a loss is differentiated
 
@@ -133,3 +133,21 @@ def nll_loss(input, target, weight=None, reduction="mean"):
     w = weight[target] if weight is not None else torch.ones(len(target), dtype=input.dtype)
     loss = -w * (mask * input).sum(dim=1)
     return loss.sum() / w.sum() if reduction == "mean" else apply_reduction(loss, reduction)  # noqa: F821
+
+
+@wrong("CrossEntropyLoss", "reduction read as 'sum or else mean': reduction='none' returns the mean")
+class CrossEntropyLoss(torch.nn.Module):
+    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        per = cross_entropy(input, target, self.weight, "none", self.label_smoothing)  # noqa: F821
+        if self.reduction == "sum":
+            return per.sum()
+        w = self.weight[target] if self.weight is not None else torch.ones_like(per)
+        return per.sum() / w.sum() if self.label_smoothing == 0 else cross_entropy(  # noqa: F821
+            input, target, self.weight, "mean", self.label_smoothing
+        )
