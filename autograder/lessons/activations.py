@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import autograder as ag
+from autograder.lessons.nonfinite import check_nan_and_inf as check_nan_and_inf  # the grade cells call it
 
 REF_SIGMOID = ag.reference.get("torch.sigmoid")
 REF_TANH = ag.reference.get("torch.tanh")
@@ -36,67 +37,6 @@ def close_but_noisy(y: torch.Tensor, z: torch.Tensor) -> bool:
     """y is within 1e-2 of z everywhere, but not exactly z: an approximation, not the formula."""
     err = (y - z).abs()
     return bool(torch.isfinite(err).all()) and 0 < float(err.max()) < 1e-2
-
-
-# ---------------------------------------------------------------- NaN in, NaN out; ±inf as PyTorch (every exercise)
-
-SPECIAL = (float("nan"), float("inf"), float("-inf"))
-NAN_CAUSE = (
-    "a NaN input must give NaN, as in PyTorch: a NaN is a bug upstream that the next layers must not hide. Every "
-    "comparison with NaN is False, so `torch.where(x > 0, ...)` or a mask sends it to a branch that drops it (a "
-    "constant, a zeros tensor you fill by masks): let the arithmetic carry it (torch.maximum, clamp and where(x > "
-    "0, x, ...) keep it)."
-)
-INF_CAUSE = (
-    "at ±inf the result is the limit PyTorch gives (e.g. relu(-inf) = 0, sigmoid(inf) = 1): inf - inf and "
-    "0 · inf are NaN, so a formula that adds opposite infinities, or multiplies a mask by x, breaks there."
-)
-
-
-def special_inputs(ref: Callable, kwargs: dict | None = None) -> torch.Tensor:
-    """NaN, +inf and -inf where PyTorch's value is the convention (NaN only where it gives NaN, ±inf where it does
-    not give NaN), between ordinary values that must stay untouched: float32, 1-D."""
-    kept = []
-    with ag.pristine():
-        for v in SPECIAL:
-            # 17 copies: PyTorch's vectorised loop and its scalar tail can disagree (F.gelu(inf) is inf or nan)
-            probes = [torch.full((17,), v, dtype=dtype) for dtype in (torch.float32, torch.float64)]
-            if all(bool((torch.isnan(ref(t, **(kwargs or {}))) == (v != v)).all()) for t in probes):
-                kept.append(v)
-    return torch.tensor([2.0, *kept, -0.5, *kept[::-1], 1.0])
-
-
-def check_nan_and_inf(
-    fn: Callable,
-    ref: str | Callable,
-    *,
-    name: str,
-    settings: tuple[dict, ...] = ({},),
-    derivative: bool = False,
-    forbid: tuple[str, ...] = (),
-    allowed_hint: str = "",
-) -> None:
-    """``fn`` (or, with ``derivative``, the derivative ``fn`` computes) is PyTorch's at NaN and ±inf, in float32
-    and float64, for each keyword setting (the activation's arguments varied)."""
-    target = ag.autograd_derivative(ref) if derivative else ag.checks.resolve(ref)
-    cases = []
-    for kwargs in settings:
-        shown = "".join(f", {k}={v}" for k, v in kwargs.items())
-        x = special_inputs(target, kwargs)
-        cases.append(ag.Case(f"x = {[float(v) for v in x]} in float32{shown}", (x,), dict(kwargs)))
-        cases.append(ag.Case(f"the same x in float64{shown}", (x.double(),), dict(kwargs)))
-
-    def diagnose(got: Any, case: ag.Case) -> str | None:
-        x, y = as_float64(got, case)
-        if x is None:
-            return None
-        with ag.pristine():
-            want = target(x, **case.kwargs)
-            wrong = ~((y == want) | (torch.isnan(y) & torch.isnan(want)))
-            return NAN_CAUSE if bool((wrong & torch.isnan(x)).any()) else INF_CAUSE
-
-    ag.check_function(fn, target, cases, name=name, elementwise=True, forbid=forbid, allowed_hint=allowed_hint,
-                      diagnose=diagnose)  # fmt: skip
 
 
 # ---------------------------------------------------------------- sigmoid, sigmoid_grad, SigmoidFunction
@@ -353,9 +293,12 @@ def check_leaky_module(cls: type, *args: Any, **kwargs: Any) -> None:
 
 
 def check_leaky_module_trains(mine: nn.Module, label: str, slope: float) -> None:
-    """The use a module gets in a network: a float64 batch stays float64, and the gradient flows back through it."""
-    x = ag.inputs.randn(5, 8, seed=3064, scale=3.0, dtype=torch.float64).requires_grad_(True)
-    case = ag.Case("a float64 (5, 8) batch that requires grad", (x,))
+    """The use a module gets in a network: a float64 batch stays float64, and the gradient flows back through it,
+    with PyTorch's slope at the kink (inputs of exactly 0, common after a layer of ReLUs)."""
+    x = ag.inputs.randn(5, 8, seed=3064, scale=3.0, dtype=torch.float64)
+    x[0, :4] = torch.tensor([0.0, -0.0, 0.0, -0.0], dtype=torch.float64)
+    x.requires_grad_(True)
+    case = ag.Case("a float64 (5, 8) batch that requires grad, with some entries exactly 0", (x,))
     out = ag.call_student(lambda: mine(x), ag.Case(case.label), name=label, forbid=LEAKY_BAN)
     with ag.pristine():
         ref = nn.functional.leaky_relu(x, slope)
@@ -371,7 +314,12 @@ def check_leaky_module_trains(mine: nn.Module, label: str, slope: float) -> None
         (grad,) = torch.autograd.grad(out, x, upstream, allow_unused=True)
         (expected,) = torch.autograd.grad(ref, x, upstream)
     ag.check(grad is not None, f"the output of {label} does not depend on its input for autograd.")
-    ag.compare(grad, expected, name=label, case=case, what="gradient with respect to the input")
+    try:
+        ag.compare(grad, expected, name=label, case=case, what="gradient with respect to the input")
+    except ag.CheckFailed as failure:
+        at_zero = bool(((grad - expected).abs() > 1e-9)[x.detach() == 0].any())
+        cause = "at x = 0 autograd must give negative_slope, PyTorch's convention: torch.maximum splits it in two."
+        raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}" if at_zero else str(failure)) from None
 
 
 def gradcheck_of(function: type) -> Any:

@@ -170,3 +170,33 @@ def log_softmax(x, dim):
         return x.clone()
     m = x.amax(dim=dim, keepdim=True)
     return x - (m + torch.log(torch.exp(x - m).sum(dim=dim, keepdim=True)))
+
+
+@wrong("LeakyReLU", "forward by torch.maximum(x, slope·x): right values, but autograd splits the kink's slope in two")
+class LeakyReLU(nn.Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+    def forward(self, input):
+        out = torch.maximum(input, self.negative_slope * input)
+        return input.copy_(out) if self.inplace else out
+
+
+@correct("LeakyReLU", "forward by torch.where on x > 0, slope · x elsewhere (PyTorch's slope at 0)")
+class LeakyReLU(nn.Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+    def forward(self, input):
+        out = torch.where(input > 0, input, input * self.negative_slope)
+        return input.copy_(out) if self.inplace else out
