@@ -189,8 +189,7 @@ def special_diagnosis(got: Any, case: ag.Case) -> str | None:
         return "an empty batch has nothing to normalise: return an empty tensor of the same shape and dtype."
     if isinstance(got, torch.Tensor) and got.shape == x.shape and bool(torch.isnan(got).all()):
         return (
-            "one NaN logit makes only its own slice NaN: take the max and the sum along dim, not over the whole "
-            "tensor."
+            "one NaN logit makes only its own slice NaN: take the max and the sum along dim, not over the whole tensor."
         )
     return (
         "a logit of -inf is a class that is masked out: its probability is exactly 0 (log-probability -inf), and the "

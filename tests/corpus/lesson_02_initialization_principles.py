@@ -47,9 +47,20 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 @wrong("calculate_gain", "param ignored for leaky_relu: always the default slope 0.01")
 def calculate_gain(nonlinearity, param=None):
-    table = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
-             "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3,
-             "relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0 / (1 + 0.01**2)), "selu": 0.75}
+    table = {
+        "linear": 1.0,
+        "conv1d": 1.0,
+        "conv2d": 1.0,
+        "conv3d": 1.0,
+        "conv_transpose1d": 1.0,
+        "conv_transpose2d": 1.0,
+        "conv_transpose3d": 1.0,
+        "sigmoid": 1.0,
+        "tanh": 5.0 / 3,
+        "relu": math.sqrt(2.0),
+        "leaky_relu": math.sqrt(2.0 / (1 + 0.01**2)),
+        "selu": 0.75,
+    }
     if nonlinearity not in table:
         raise ValueError(f"unsupported nonlinearity {nonlinearity}")
     return table[nonlinearity]

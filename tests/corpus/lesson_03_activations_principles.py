@@ -2,7 +2,6 @@
 every elementwise activation and derivative (where PyTorch's value is defined), every argument varied, a module's
 output checked by the use it gets (a network trains through it)."""
 
-
 import torch
 from torch import nn
 

@@ -2,7 +2,6 @@
 connected to the input; NaN in gives NaN out; every argument (reduction, weight, pos_weight, label_smoothing, delta,
 log_target) varied."""
 
-
 import torch
 
 from corpus import correct, wrong
@@ -148,6 +147,10 @@ class CrossEntropyLoss(torch.nn.Module):
         if self.reduction == "sum":
             return per.sum()
         w = self.weight[target] if self.weight is not None else torch.ones_like(per)
-        return per.sum() / w.sum() if self.label_smoothing == 0 else cross_entropy(  # noqa: F821
-            input, target, self.weight, "mean", self.label_smoothing
+        return (
+            per.sum() / w.sum()
+            if self.label_smoothing == 0
+            else cross_entropy(  # noqa: F821
+                input, target, self.weight, "mean", self.label_smoothing
+            )
         )
