@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import autograder as ag
+from autograder.lessons.nonfinite import check_nan_and_inf as check_nan_and_inf  # the grade cells call it
 
 REF_SIGMOID = ag.reference.get("torch.sigmoid")
 REF_TANH = ag.reference.get("torch.tanh")
@@ -287,6 +288,38 @@ def check_leaky_module(cls: type, *args: Any, **kwargs: Any) -> None:
         slope = nn.LeakyReLU(*args, **kwargs).negative_slope
         cause = diagnose_leaky_relu(got, ag.Case(case.label, case.args, {"negative_slope": slope}))
         raise ag.CheckFailed(f"{failure}" + (f"\nLikely cause: {cause}" if cause else "")) from None
+    if not kwargs.get("inplace", False):
+        check_leaky_module_trains(mine, label, nn.LeakyReLU(*args, **kwargs).negative_slope)
+
+
+def check_leaky_module_trains(mine: nn.Module, label: str, slope: float) -> None:
+    """The use a module gets in a network: a float64 batch stays float64, and the gradient flows back through it,
+    with PyTorch's slope at the kink (inputs of exactly 0, common after a layer of ReLUs)."""
+    x = ag.inputs.randn(5, 8, seed=3064, scale=3.0, dtype=torch.float64)
+    x[0, :4] = torch.tensor([0.0, -0.0, 0.0, -0.0], dtype=torch.float64)
+    x.requires_grad_(True)
+    case = ag.Case("a float64 (5, 8) batch that requires grad, with some entries exactly 0", (x,))
+    out = ag.call_student(lambda: mine(x), ag.Case(case.label), name=label, forbid=LEAKY_BAN)
+    with ag.pristine():
+        ref = nn.functional.leaky_relu(x, slope)
+    ag.compare(out, ref.detach(), name=label, case=case, elementwise_input=x.detach())
+    ag.check(
+        out.requires_grad and out.grad_fn is not None,
+        f"{label}(x) is cut off from autograd (no grad_fn): a network that uses it would not train the layers "
+        "before it. Compute the output from the input itself with tensor operations (not from .data, .detach() "
+        "or a new torch.tensor).",
+    )
+    upstream = ag.inputs.randn(5, 8, seed=3065, dtype=torch.float64)
+    with ag.pristine():
+        (grad,) = torch.autograd.grad(out, x, upstream, allow_unused=True)
+        (expected,) = torch.autograd.grad(ref, x, upstream)
+    ag.check(grad is not None, f"the output of {label} does not depend on its input for autograd.")
+    try:
+        ag.compare(grad, expected, name=label, case=case, what="gradient with respect to the input")
+    except ag.CheckFailed as failure:
+        at_zero = bool(((grad - expected).abs() > 1e-9)[x.detach() == 0].any())
+        cause = "at x = 0 autograd must give negative_slope, PyTorch's convention: torch.maximum splits it in two."
+        raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}" if at_zero else str(failure)) from None
 
 
 def gradcheck_of(function: type) -> Any:

@@ -11,6 +11,7 @@ import torch
 
 import autograder as ag
 from autograder.lessons.activations import quiet
+from autograder.lessons.nonfinite import check_nan_and_inf as check_nan_and_inf  # 06_modern's grade cells call it
 
 # used by the tests below: what each activation may not call, and how a wrong derivative is diagnosed
 AUTOGRAD_BAN = ag.AUTOGRAD

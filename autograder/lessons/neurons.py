@@ -46,10 +46,12 @@ def collapse_reference(layers: list[nn.Module]) -> tuple[torch.Tensor, torch.Ten
     return W.detach().to(dtype), b.detach().to(dtype)
 
 
-def seeded_stack(sizes: list[int], bias: bool = True, seed: int = 40) -> list[nn.Linear]:
-    """nn.Linear layers of the given sizes, drawn from a fixed seed."""
+def seeded_stack(
+    sizes: list[int], bias: bool = True, seed: int = 40, dtype: torch.dtype = torch.float32
+) -> list[nn.Linear]:
+    """nn.Linear layers of the given sizes and dtype, drawn from a fixed seed."""
     torch.manual_seed(seed)
-    return [nn.Linear(a, c, bias=bias) for a, c in zip(sizes[:-1], sizes[1:])]
+    return [nn.Linear(a, c, bias=bias, dtype=dtype) for a, c in zip(sizes[:-1], sizes[1:])]
 
 
 def check_parameters(cls: type) -> None:
@@ -90,7 +92,8 @@ def check_init(cls: type) -> None:
 
 
 def check_forward(cls: type) -> None:
-    """forward computes linear(input, weight, bias) with the layer's own parameters."""
+    """forward computes linear(input, weight, bias) with the layer's own parameters, on every batch a network feeds
+    it (any leading dims, a non-contiguous view, float64 after .double(), no bias), and the gradient reaches them."""
     layer = ag.construct(cls, 3, 4, forbid=INIT_BAN)
     ag.check(tuple(layer.weight.shape) == (4, 3), "Linear(3, 4).weight should have shape (4, 3): (out, in).")
     W, b = layer.weight.detach().clone(), layer.bias.detach().clone()
@@ -98,11 +101,51 @@ def check_forward(cls: type) -> None:
     def reference(x: torch.Tensor) -> torch.Tensor:
         return x @ W.to(x.dtype).T + b.to(x.dtype)
 
+    r = ag.inputs.randn
+    cases = [
+        ag.Case("Linear(3, 4) on a (6, 3) batch", (r(6, 3, seed=22),)),
+        ag.Case("Linear(3, 4) on a (2, 5, 3) batch (a batch of sequences)", (r(2, 5, 3, seed=23),)),
+        ag.Case("Linear(3, 4) on a non-contiguous (6, 3) batch (a (3, 6) tensor transposed)", (r(3, 6, seed=24).T,)),
+        ag.Case("Linear(3, 4) on a channels_last (2, 4, 5, 3) batch",
+                (r(2, 4, 5, 3, seed=25).contiguous(memory_format=torch.channels_last),)),
+    ]  # fmt: skip
+    ag.check_function(layer, reference, cases, name="Linear.forward", forbid=LINEAR_BAN, allowed_hint="your linear")
+    no_bias = ag.construct(cls, 3, 4, bias=False, forbid=INIT_BAN)
+    W0 = no_bias.weight.detach().clone()
     ag.check_function(
-        layer,
-        reference,
-        [ag.Case("Linear(3, 4) on a (6, 3) batch", (ag.inputs.randn(6, 3, seed=22),))],
+        no_bias,
+        lambda x: x @ W0.to(x.dtype).T,
+        [ag.Case("Linear(3, 4, bias=False) on a (6, 3) batch", (r(6, 3, seed=26),))],
         name="Linear.forward",
         forbid=LINEAR_BAN,
         allowed_hint="your linear",
     )
+    wide = ag.call_student(layer.double, ag.Case("Linear(3, 4).double()"), name="Linear.double", forbid=LINEAR_BAN)
+    ag.check_function(
+        wide,
+        reference,
+        [ag.Case("Linear(3, 4).double() on a float64 (6, 3) batch", (r(6, 3, seed=27, dtype=torch.float64),))],
+        name="Linear.forward",
+        forbid=LINEAR_BAN,
+        allowed_hint="your linear",
+    )
+    check_trains(cls)
+
+
+def check_trains(cls: type) -> None:
+    """The output stays connected to weight and bias, and backward gives them nn.Linear's gradients."""
+    layer = ag.construct(cls, 3, 4, forbid=INIT_BAN)
+    x, upstream = ag.inputs.randn(6, 3, seed=28), ag.inputs.randn(6, 4, seed=29)
+    label = "Linear(3, 4) on a (6, 3) batch, then backward"
+    out = ag.call_student(lambda: layer(x), ag.Case(label), name="Linear.forward", forbid=LINEAR_BAN)
+    ag.check(
+        isinstance(out, torch.Tensor) and out.grad_fn is not None,
+        "Linear's output is cut off from its parameters (it has no grad_fn): training could not change weight and "
+        "bias. Compute it from self.weight and self.bias themselves (not .data, .detach() or new tensors).",
+    )
+    # backward as training calls it: the gradients accumulate into the layer's own parameters (also in a sandbox)
+    ag.call_student(lambda: out.backward(upstream), ag.Case(label), name="Linear", forbid=LINEAR_BAN)
+    for name, expected in (("weight", upstream.T @ x), ("bias", upstream.sum(0))):
+        grad = getattr(layer, name).grad
+        ag.check(grad is not None, f"after backward, self.{name} has no gradient: use it (the Parameter) in forward.")
+        ag.compare(grad, expected, name="Linear", case=ag.Case(label), what=f"gradient of self.{name}")

@@ -355,10 +355,10 @@ def collapse_linear_stack(layers):
 
 @correct("collapse_linear_stack", "push the identity and zero through the layers")
 def collapse_linear_stack(layers):
-    n = layers[0].weight.shape[1]
+    n, dtype = layers[0].weight.shape[1], layers[0].weight.dtype  # the layers' dtype (float64 layers are tested)
     with torch.no_grad():
-        out_zero = torch.zeros(1, n)
-        out_eye = torch.eye(n)
+        out_zero = torch.zeros(1, n, dtype=dtype)
+        out_eye = torch.eye(n, dtype=dtype)
         for layer in layers:
             out_zero, out_eye = layer(out_zero), layer(out_eye)
     b = out_zero[0]

@@ -380,24 +380,13 @@ def relu(x):
     return torch.clamp(x, min=0).float()
 
 
+# (x + |x|) / 2, x * (x > 0) and torch.where(x > 0, x, 0.0) moved to lesson_03_activations_principles.py as wrong:
+# NaN and ±inf (issue 12, part 6)
+
+
 @correct("relu", "torch.maximum with a zero tensor")
 def relu(x):
     return torch.maximum(x, torch.zeros_like(x))
-
-
-@correct("relu", "(x + |x|) / 2")
-def relu(x):
-    return (x + x.abs()) / 2
-
-
-@correct("relu", "x times the mask x > 0")
-def relu(x):
-    return x * (x > 0)
-
-
-@correct("relu", "torch.where(x > 0, x, 0.0)")
-def relu(x):
-    return torch.where(x > 0, x, 0.0)
 
 
 # ---------------------------------------------------------------- relu_grad

@@ -1,0 +1,65 @@
+"""Lesson 04, losses: what the grade cells of ``01_regression_and_binary_losses`` and ``02_multiclass_losses``
+forbid, compare with (PyTorch's losses in variants: smooth L1 as Huber, the usual mistakes) and diagnose.
+
+Grade cells call the names re-exported here; each concept has its module:
+
+* :mod:`.common` — the reduction rules and their usual mistakes, and what every loss is checked for: its gradient
+  (a loss is used by ``.backward()``) and NaN in, NaN out;
+* :mod:`.regression` — ``mse_loss``, ``l1_loss``, ``huber_loss``, ``MSELoss``;
+* :mod:`.binary` — ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``, ``bce_with_logits_grad``;
+* :mod:`.classes` — ``nll_loss``, ``cross_entropy``, ``cross_entropy_grad``, ``CrossEntropyLoss``;
+* :mod:`.divergence` — ``kl_div``.
+"""
+
+from autograder.lessons.losses.binary import (
+    BCE,
+    BCE_BAN,
+    BCEL,
+    BCEL_BAN,
+    BCEL_HINT,
+    bce_grad_hint,
+    bce_grad_reference,
+    bce_hint,
+    bce_logits_hint,
+    pos_weight_on_negatives,
+)
+from autograder.lessons.losses.classes import (
+    CE,
+    CE_BAN,
+    CE_HINT,
+    NLL,
+    NLL_BAN,
+    RANGE_WHY,
+    ce_grad_hint,
+    ce_grad_reference,
+    ce_hint,
+    ce_module_reference,
+    class_loss_hint,
+    labels,
+    log_probs,
+    probs,
+)
+from autograder.lessons.losses.common import (
+    AUTOGRAD_BAN,
+    REDUCTION_WHY,
+    check_gradient,
+    close,
+    nan_cases,
+    nan_hint,
+    reduction_hint,
+    same_as,
+    same_value,
+    value_and_grad,
+    weight_of,
+)
+from autograder.lessons.losses.divergence import KL_BAN, kl_hint, kl_reference, kl_swapped, kl_without_entropy
+from autograder.lessons.losses.regression import HUBER, HUBER_BAN, L1_BAN, MSE_BAN, huber_hint, smooth_l1_as_huber
+
+__all__ = [
+    "AUTOGRAD_BAN", "BCE", "BCEL", "BCEL_BAN", "BCEL_HINT", "BCE_BAN", "CE", "CE_BAN", "CE_HINT", "HUBER",
+    "HUBER_BAN", "KL_BAN", "L1_BAN", "MSE_BAN", "NLL", "NLL_BAN", "RANGE_WHY", "REDUCTION_WHY", "bce_grad_hint",
+    "bce_grad_reference", "bce_hint", "bce_logits_hint", "ce_grad_hint", "ce_grad_reference", "ce_hint",
+    "ce_module_reference", "class_loss_hint", "close", "huber_hint", "kl_hint", "kl_reference", "kl_swapped",
+    "kl_without_entropy", "labels", "log_probs", "pos_weight_on_negatives", "probs", "reduction_hint", "same_as",
+    "same_value", "smooth_l1_as_huber", "value_and_grad", "weight_of", "check_gradient", "nan_cases", "nan_hint",
+]  # fmt: skip
