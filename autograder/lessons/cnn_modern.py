@@ -16,7 +16,7 @@ from torch import nn
 
 from autograder import inputs, reference
 from autograder.checks import Case, CheckFailed, call_student, check, compare, construct, fail
-from autograder.lessons.cnn_backward import _close, _pair
+from autograder.lessons.cnn_backward.common import _close, _pair
 from autograder.reference import pristine
 
 ADAPTIVE = "torch.nn.functional.adaptive_avg_pool2d"
