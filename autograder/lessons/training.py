@@ -84,13 +84,15 @@ class Probe(nn.Module):
         return self.net(x)
 
 
-def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float) -> tuple[Probe, list]:
-    """A probed 4-6-3 tanh network with seeded weights and a list of (x, target) batches of the given sizes."""
+def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float, scale: float = 1.0) -> tuple[Probe, list]:
+    """A probed 4-6-3 tanh network with seeded weights (the last layer's times ``scale``: confident logits) and a
+    list of (x, target) batches of the given sizes."""
     g = torch.Generator().manual_seed(seed)
     net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Dropout(dropout), nn.Linear(6, 3))
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
+        net[-1].weight.mul_(scale)
     batches = [(torch.randn(n, 4, generator=g), torch.randint(0, 3, (n,), generator=g)) for n in sizes]
     return Probe(net), batches
 
@@ -115,16 +117,21 @@ def run_loop(
     lr: float = 0.5,
     seed: int = 0,
     loss_fn: Callable | None = None,
+    scale: float = 1.0,
+    dropout: float | None = None,
 ) -> types.SimpleNamespace:
     """Run the student's `name` and the course's loop on identical copies of a tiny problem.
 
-    train_one_epoch gets plain SGD(lr) and a model left in eval mode; evaluate gets a model with dropout,
-    left in train mode."""
+    train_one_epoch gets plain SGD(lr) and a model left in eval mode (no dropout unless asked: then both loops
+    start from the same random state); evaluate gets a model with dropout, left in train mode. ``scale``
+    multiplies the last layer's weights (confident logits)."""
     training = name == "train_one_epoch"
+    loss_name = "cross-entropy" if loss_fn is None else getattr(loss_fn, "__name__", f"nn.{type(loss_fn).__name__}()")
     loss_fn = loss_fn or ag.reference.get("torch.nn.functional.cross_entropy")
+    dropout = (0.0 if training else 0.5) if dropout is None else dropout
     sides = []
     for _ in range(2):
-        model, batches = tiny_problem(sizes, seed, dropout=0.0 if training else 0.5)
+        model, batches = tiny_problem(sizes, seed, dropout=dropout, scale=scale)
         model.train(not training)
         steps: list = []
         hook = step_counter(steps)
@@ -134,10 +141,19 @@ def run_loop(
         sides.append((model, batches, opt, steps, hook))
     (model, batches, opt, steps, hook), (ref_model, ref_batches, ref_opt, _, _) = sides
     initial = [p.detach().clone() for p in model.parameters()]
-    label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples"
+    label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples" + (
+        f", loss_fn {loss_name}" if loss_name != "cross-entropy" else ""
+    )
+    if training and lr:
+        label += f", SGD(lr={lr})"
+    if scale != 1.0:
+        label += " (confident logits, some beyond ±50)"
     args = (model, batches, loss_fn, opt)[: 4 if training else 3]
-    with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
-        got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+    with torch.random.fork_rng():  # dropout: both loops start from the same random state
+        torch.manual_seed(seed + 1000)
+        with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
+            got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+        rng_after = torch.get_rng_state()
     records = []
 
     def recording(out: Any, y: torch.Tensor) -> Any:
@@ -145,8 +161,11 @@ def run_loop(
         records.append((loss.item(), len(y), int((out.argmax(1) == y).sum())))
         return loss
 
-    with ag.pristine():
+    with ag.pristine(), torch.random.fork_rng():
+        torch.manual_seed(seed + 1000)
         expected = REFERENCE_LOOP[name](*(ref_model, ref_batches, recording, ref_opt)[: 4 if training else 3])
+        ref_rng_after = torch.get_rng_state()
+        after = after_step_figures(sizes, seed, lr, loss_fn, scale) if training and lr else None
     return types.SimpleNamespace(
         name=name,
         label=label,
@@ -158,7 +177,28 @@ def run_loop(
         steps=steps,
         sizes=sizes,
         records=records,
+        after=after,
+        loss_name=loss_name,
+        rng_moved_alike=torch.equal(rng_after, ref_rng_after),
     )
+
+
+def after_step_figures(
+    sizes: tuple[int, ...], seed: int, lr: float, loss_fn: Callable, scale: float
+) -> tuple[float, float]:
+    """(mean loss, accuracy) of a loop that measures each batch after its step, with the updated weights: a slip."""
+    model, batches = tiny_problem(sizes, seed, dropout=0.0, scale=scale)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    total, correct = 0.0, 0
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            out = model(x)
+            total += loss_fn(out, y).item() * len(y)
+            correct += int((out.argmax(1) == y).sum())
+    return total / sum(sizes), correct / sum(sizes)
 
 
 def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
@@ -203,8 +243,21 @@ def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
         (total / len(losses), "that is the total divided by the number of batches, not of samples."),
         (losses[-1], "that is the last batch's loss alone: accumulate over every batch."),
     ]
+    after_step = (
+        "each batch's figures were measured after optimizer.step(), with the updated weights: report those of "
+        "the forward pass that the step used (the weights the batch was trained with)."
+    )
+    if run.after:
+        slips.insert(0, (run.after[0], after_step))
     if not close(loss, exp_loss):
         cause = mode_slip or next((why for value, why in slips if close(loss, value)), None)
+        if cause is None and not math.isfinite(loss) and math.isfinite(exp_loss):
+            cause = (
+                "with confident logits, softmax rounds the small probabilities to 0 and their log is -inf: give "
+                "loss_fn the logits as the model returns them (it takes their log-softmax in one stable step)."
+            )
+        if cause is None and run.loss_name != "cross-entropy":
+            cause = f"every batch's loss should come from the loss_fn argument (here {run.loss_name}), whatever it is."
         ag.fail(
             f"`{name}` returned a mean loss of {loss:.6g} on {run.label}; a correct loop gives "
             f"{exp_loss:.6g}, the loss of every sample averaged over the epoch."
@@ -220,6 +273,8 @@ def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
         (corrects[-1] / sizes[-1], "that is the last batch's accuracy alone: count over every batch."),
         (100 * exp_acc, "that is a percentage: return a fraction between 0 and 1."),
     ]
+    if run.after:
+        slips.insert(0, (run.after[1], after_step))
     if not close(acc, exp_acc):
         cause = mode_slip or next((why for value, why in slips if close(acc, value)), None)
         ag.fail(
@@ -249,6 +304,50 @@ def check_parameters_after_training(run: types.SimpleNamespace) -> None:
                 else "each step should follow the gradient of that batch's mean loss, as loss_fn returns it"
             )
             raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}.") from None
+
+
+def check_random_state(run: types.SimpleNamespace) -> None:
+    """With dropout, the loop draws its masks from the caller's generator, as a correct loop does: same masks,
+    same parameters after the epoch, and the generator left where a correct loop leaves it."""
+    ag.check(
+        run.rng_moved_alike,
+        f"after `{run.name}` on {run.label} (the model has dropout), PyTorch's random generator is not where a "
+        "correct loop leaves it: the loop reseeded it (torch.manual_seed) or drew other random numbers (a second "
+        "forward pass of a batch). Dropout's masks come from the caller's random state; seeding is the caller's "
+        "choice, made once before training, not at every epoch.",
+    )
+    if run.name == "train_one_epoch":
+        check_parameters_after_training(run)
+
+
+def check_run(run: types.SimpleNamespace) -> None:
+    """The figures of the run (and, for train_one_epoch, the parameters after it) match a correct loop's."""
+    check_loss_and_accuracy(run)
+    if run.name == "train_one_epoch":
+        check_parameters_after_training(run)
+
+
+def check_left_as_found(run: types.SimpleNamespace) -> None:
+    """`evaluate` changes nothing of the caller's but the model's mode: parameters, their dtype, no .grad, and
+    PyTorch's random generator (evaluation draws no random number)."""
+    check_random_state(run)
+    params = list(run.model.parameters())
+    for i, (p, q) in enumerate(zip(params, run.initial, strict=True)):
+        ag.check(
+            p.dtype == q.dtype and p.shape == q.shape,
+            f"`evaluate` changed the caller's model on {run.label}: parameter #{i} was {q.dtype} {tuple(q.shape)}, "
+            f"it is now {p.dtype} {tuple(p.shape)}. Evaluation measures the model as it is; convert a copy (or the "
+            "outputs), never the caller's model in place.",
+        )
+        ag.check(
+            torch.equal(p.detach(), q),
+            f"`evaluate` changed parameter #{i} of the model on {run.label}: evaluation only measures.",
+        )
+    ag.check(
+        all(p.grad is None for p in params),
+        f"after `evaluate` on {run.label} the parameters hold gradients (.grad is set): evaluation never calls "
+        "backward(), so it leaves .grad as it found it.",
+    )
 
 
 # ---------------------------------------------------------------- classifier_reference
