@@ -13,7 +13,8 @@ from torch import nn
 from autograder import inputs, reference
 from autograder.checks import Case, CheckFailed, call_student, check, compare
 from autograder.guard import AUTOGRAD
-from autograder.lessons.cnn_backward.common import _close, _pair
+from autograder.lessons.cnn_backward.common import _close, _pair, in_channels_last
+from autograder.lessons.convolutions.conv import explaining_edges
 from autograder.reference import pristine
 
 CONV = "torch.nn.functional.conv2d"
@@ -111,6 +112,12 @@ CONV_CASES: dict[str, list[Case]] = {
         ),  # fmt: skip
     ],
 }
+#: as autograd hands them over: tensors in channels_last memory format (the lesson trains so), an empty batch
+CONV_CASES["layout_and_empty"] = [
+    in_channels_last(CONV_CASES["basic"][0]),
+    in_channels_last(CONV_CASES["stride"][3]),
+    _conv_case("an empty batch (N = 0), stride=2, padding=1", 0, 3, 7, 4, 3, seed=61, stride=2, padding=1),
+]
 NAMES = ("grad_input", "grad_weight", "grad_bias")
 
 
@@ -205,6 +212,10 @@ def _conv_backward_hint(got: Any, case: Case, which: int) -> str | None:
 
 def check_conv2d_backward(student: Callable, which: str) -> None:
     """conv2d_backward against autograd of F.conv2d on the named group of cases."""
+    explaining_edges(lambda: _check_conv2d_backward(student, which))
+
+
+def _check_conv2d_backward(student: Callable, which: str) -> None:
     cases = CONV_CASES[which]
     if which.startswith(("stride", "padding")):
         cases = [CONV_CASES["basic"][0], *cases]  # a first, plain case tells a general error from the new feature

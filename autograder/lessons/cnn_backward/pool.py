@@ -13,8 +13,9 @@ from torch import nn
 from autograder import inputs, reference
 from autograder.checks import Case, CheckFailed, call_student, check_function, compare
 from autograder.guard import AUTOGRAD
-from autograder.lessons.cnn_backward.common import _close, _pair
+from autograder.lessons.cnn_backward.common import _close, _pair, in_channels_last
 from autograder.lessons.convolutions import POOL_BAN
+from autograder.lessons.convolutions.conv import explaining_edges
 from autograder.reference import pristine
 
 POOL = "torch.nn.functional.max_pool2d"
@@ -120,6 +121,28 @@ POOL_CASES: dict[str, list[Case]] = {
 }
 
 
+def _with_nan(x: torch.Tensor, *where: tuple[int, ...]) -> torch.Tensor:
+    x = x.clone()
+    for index in where:
+        x[index] = float("nan")
+    return x
+
+
+#: as autograd hands them over: channels_last tensors (the lesson trains so), an empty batch, and NaN in a window
+#: (F.max_pool2d's maximum is the NaN, and so is where the gradient goes)
+POOL_CASES["layout_and_edges"] = [
+    in_channels_last(POOL_CASES["basic"][0]),
+    in_channels_last(POOL_CASES["overlap"][0]),
+    _pool_case("an empty batch (0, 3, 6, 6), kernel_size=2", torch.zeros(0, 3, 6, 6), 2, seed=30),
+    _pool_case(
+        "one NaN in each of three windows (first, middle, last place), kernel_size=2",
+        _with_nan(inputs.randn(2, 2, 6, 6, seed=31), (0, 0, 0, 0), (0, 1, 3, 2), (1, 0, 5, 5)),
+        2,
+        seed=31,
+    ),
+]
+
+
 def _pool_args(case: Case) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int], tuple[int, int]]:
     g, x = (t.double() for t in case.args[:2])
     k = case.args[2] if len(case.args) > 2 else case.kwargs["kernel_size"]
@@ -157,6 +180,10 @@ def _pool_backward_hint(got: Any, case: Case) -> str | None:
         routes = _tie_routes(g, x, k, s)
         if not isinstance(got, torch.Tensor) or got.shape != x.shape:
             return "the gradient of the input has the input's shape (N, C, H, W)."
+        nan = torch.isnan(x)
+        if bool(nan.any()) and not torch.isclose(got.detach().double()[nan], ref[nan]).all():
+            return ("a window that holds NaN has maximum NaN in F.max_pool2d, so its gradient goes to the NaN. "
+                    "NaN == NaN is False: a mask of the window's maxima built with == misses it.")  # fmt: skip
         if _close(got, routes["even"]):
             return ("at a tie you shared the gradient among the tied maxima (what amax's or torch.maximum's own "
                     "derivative does). F.max_pool2d gives all of it to the first maximum of the window, in row-major "
@@ -183,6 +210,10 @@ def _pool_backward_hint(got: Any, case: Case) -> str | None:
 
 def check_max_pool2d_backward(student: Callable, which: str) -> None:
     """max_pool2d_backward against autograd of F.max_pool2d on the named group of cases."""
+    explaining_edges(lambda: _check_max_pool2d_backward(student, which))
+
+
+def _check_max_pool2d_backward(student: Callable, which: str) -> None:
     for case in POOL_CASES[which]:
         got = call_student(student, case, name="max_pool2d_backward", forbid=POOL_BACKWARD_BAN,
                            allowed_hint=POOL_BACKWARD_HINT)  # fmt: skip

@@ -13,6 +13,7 @@ from autograder.lessons.convolutions.conv import (
     CONV_BAN,
     CONV_HINT,
     SIZE_CASES,
+    check_conv2d_edges,
     conv_case,
     conv_grads,
     conv_hint,
@@ -23,6 +24,7 @@ from autograder.lessons.convolutions.network import (
     CNN_BAN,
     NETWORKS,
     check_parameter_shapes,
+    check_simple_cnn,
     fixed_seed_network,
     float64_copy,
     images,
@@ -30,7 +32,15 @@ from autograder.lessons.convolutions.network import (
     receptive_field_reference,
     simple_cnn_hint,
 )
-from autograder.lessons.convolutions.pooling import POOL, POOL_BAN, POOL_HINT, pool_case, pool_grads, pool_hint
+from autograder.lessons.convolutions.pooling import (
+    POOL,
+    POOL_BAN,
+    POOL_HINT,
+    check_max_pool2d_edges,
+    pool_case,
+    pool_grads,
+    pool_hint,
+)
 
 __all__ = [
     "CNN_BAN",
@@ -42,7 +52,10 @@ __all__ = [
     "POOL_BAN",
     "POOL_HINT",
     "SIZE_CASES",
+    "check_conv2d_edges",
+    "check_max_pool2d_edges",
     "check_parameter_shapes",
+    "check_simple_cnn",
     "conv_case",
     "conv_grads",
     "conv_hint",

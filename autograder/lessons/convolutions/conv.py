@@ -173,3 +173,109 @@ def conv_grads(fn: Callable) -> Callable:
         return torch.autograd.grad((out * g).sum(), (x, w, b))
 
     return gradients
+
+
+# ---------------------------------------------------------------- conventions: NaN in, NaN out; an empty batch
+#: hints for the errors that only these edges raise (call_student reports the error itself)
+EDGE_ERRORS = {
+    "of 0 elements": "with an empty batch (N = 0) a -1 in reshape or view cannot be inferred: give every size "
+    "explicitly (each is known from the shapes).",
+    "view size is not compatible": "the tensor is not contiguous in memory (channels_last stores (N, H, W, C), "
+    "as the lesson's training does): .view needs contiguous memory; flatten and reshape work on any layout.",
+}
+
+
+def explaining_edges(check: Callable[[], None]) -> None:
+    """Run ``check``; where it failed on an error that only an edge case raises, say why."""
+    try:
+        check()
+    except ag.CheckFailed as failure:
+        if isinstance(failure, ag.NotAttempted):
+            raise
+        hint = next((h for pattern, h in EDGE_ERRORS.items() if pattern in str(failure)), None)
+        raise ag.CheckFailed(f"{failure}\nHint: {hint}" if hint else str(failure)) from None
+
+
+def allow_nan_spread(got: Any, expected: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``expected`` with NaN wherever ``got`` has one within a sample whose input holds a NaN.
+
+    The convention is NaN in, NaN out: every output that PyTorch makes NaN must be NaN. An answer that lets a NaN
+    reach more outputs of the same image (0 · NaN is NaN in a product with a matrix of zeros) is not held wrong;
+    one whose NaN leaks into another image of the batch is."""
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or not got.is_floating_point() or not got.dim():
+        return expected
+    sample = torch.isnan(x).flatten(1).any(1).reshape(-1, *[1] * (got.dim() - 1))
+    return expected.masked_fill(torch.isnan(got.detach()).to(expected.device) & sample, float("nan"))
+
+
+def check_nan_aware(
+    student: Callable, ref: str, cases: list[ag.Case], *, name: str, forbid: tuple, allowed_hint: str, diagnose: Any
+) -> None:
+    """The student against PyTorch's ``ref`` (float64), where NaN may spread within the image that holds one."""
+    for case in cases:
+        got = ag.call_student(student, case, name=name, forbid=forbid, allowed_hint=allowed_hint)
+        with ag.pristine():
+            fn = ag.reference.get(ref)
+            args64 = tuple(t.double() if isinstance(t, torch.Tensor) else t for t in case.args)
+            kwargs64 = {k: t.double() if isinstance(t, torch.Tensor) else t for k, t in case.kwargs.items()}
+            expected = allow_nan_spread(got, fn(*args64, **kwargs64), case.args[0])
+            native = allow_nan_spread(got, fn(*case.args, **case.kwargs), case.args[0])
+        try:
+            ag.compare(got, expected, name=name, case=case, expected_native=native)
+        except ag.CheckFailed as failure:
+            cause = diagnose(got, case)
+            raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}" if cause else str(failure)) from None
+
+
+def with_nan(x: torch.Tensor, *where: tuple[int, ...]) -> torch.Tensor:
+    """A copy of x with NaN at the given positions."""
+    x = x.clone()
+    for index in where:
+        x[index] = float("nan")
+    return x
+
+
+CONV_EDGE_CASES = [
+    ag.Case(
+        "one NaN pixel in image 0, padding=1, stride=2 (only the outputs whose windows hold it are NaN)",
+        (with_nan(ag.inputs.randn(2, 2, 7, 7, seed=90), (0, 1, 3, 2)), ag.inputs.randn(3, 2, 3, 3, seed=91)),
+        {"bias": ag.inputs.randn(3, seed=92), "padding": 1, "stride": 2},
+    ),
+    ag.Case(
+        "NaN in a corner pixel, a 2x3 kernel, no padding",
+        (with_nan(ag.inputs.randn(1, 3, 6, 6, seed=93), (0, 2, 5, 5)), ag.inputs.randn(2, 3, 2, 3, seed=94)),
+    ),
+    ag.Case(
+        "an empty batch: x (0, 3, 7, 7), padding=1, stride=2",
+        (torch.zeros(0, 3, 7, 7), ag.inputs.randn(4, 3, 3, 3, seed=95), ag.inputs.randn(4, seed=96)),
+        {"stride": 2, "padding": 1},
+    ),
+]
+
+
+def conv_edge_hint(got: Any, case: ag.Case) -> str | None:
+    """diagnose= for conv2d's edges: a NaN that reached another image, or one that vanished."""
+    if isinstance(got, torch.Tensor) and got.numel() and bool(torch.isnan(case.args[0]).any()):
+        with ag.pristine():
+            ref = ag.reference.get(CONV)(*case.args, **case.kwargs)
+        if ref.shape == got.shape and bool((torch.isnan(ref) & ~torch.isnan(got)).any()):
+            return "an output whose window holds a NaN is a number: NaN in, NaN out (NaN times a weight is NaN)."
+        if ref.shape == got.shape and bool((torch.isnan(got) & ~torch.isnan(ref)).any()):
+            return "a NaN of one image reached another image's outputs: the images of a batch never mix."
+    return conv_hint(got, case)
+
+
+def check_conv2d_edges(student: Callable) -> None:
+    """conv2d as F.conv2d where a NaN is in the input (NaN in, NaN out, only where its windows reach) and on an
+    empty batch."""
+    explaining_edges(
+        lambda: check_nan_aware(
+            student,
+            CONV,
+            CONV_EDGE_CASES,
+            name="conv2d",
+            forbid=CONV_BAN,
+            allowed_hint=CONV_HINT,
+            diagnose=conv_edge_hint,
+        )
+    )

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import autograder as ag
-from autograder.lessons.convolutions.conv import _close
+from autograder.lessons.convolutions.conv import _close, explaining_edges
 
 # ---------------------------------------------------------------- helpers_SimpleCNN
 # the fixed network in PyTorch's own layers, and the student's weights copied into it
@@ -169,3 +169,49 @@ NETWORKS = {
 def float64_copy(module: nn.Module) -> nn.Module:
     """A float64 copy of a network (the reference evaluated in float64)."""
     return copy.deepcopy(module).double()
+
+
+# ---------------------------------------------------------------- SimpleCNN as the lesson uses it
+#: how the checks run the network: the lesson trains it in channels_last memory format (cnn.train_cnn), and its
+#: log-probabilities must stay exact for confident logits (images scaled up: logits hundreds apart)
+SIMPLE_CNN_USES = {
+    "channels_last": dict(channels=(8, 12), n=3, scale=1.0, channels_last=True),
+    "confident": dict(channels=(8, 12), n=4, scale=500.0, channels_last=False),
+}
+
+
+def check_simple_cnn(cls: type, use: str) -> None:
+    """SimpleCNN(channels) on images as the named use runs them computes the fixed network (in float64)."""
+    setting = SIMPLE_CNN_USES[use]
+    channels, n, scale, channels_last = (setting[k] for k in ("channels", "n", "scale", "channels_last"))
+    name = f"SimpleCNN({channels})"
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        model = ag.construct(cls, channels, forbid=CNN_BAN, name=name)
+    ref = check_parameter_shapes(model, channels, name)
+    x = images(n, seed=60 + n) * scale
+    label = f"{name} on {n} random images" + (" times 500 (logits hundreds apart)" if scale != 1.0 else "")
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+        label = f"{name} and {n} images in channels_last memory format, as the lesson trains it"
+    case = ag.Case(label, (x,))
+    explaining_edges(lambda: _compare_with_fixed_network(model, ref, case))
+
+
+def _compare_with_fixed_network(model: nn.Module, ref: nn.Sequential, case: ag.Case) -> None:
+    got = ag.call_student(model, case, name="SimpleCNN", forbid=CNN_BAN)
+    x = case.args[0].contiguous()
+    with ag.pristine(), torch.no_grad():
+        native = ref(x)
+        expected = float64_copy(ref)(x.double())
+    try:
+        ag.compare(got, expected, name="SimpleCNN", case=case, expected_native=native)
+    except ag.CheckFailed as failure:
+        cause = simple_cnn_hint(ref, x, got)
+        if cause is None and isinstance(got, torch.Tensor) and not bool(torch.isfinite(got).all()):
+            cause = (
+                "with confident logits, softmax rounds the small probabilities to 0 and their log is -inf: take "
+                "the log-probabilities in one step, from the logits (log_softmax is exact where log(softmax) is not)."
+            )
+        raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}" if cause else str(failure)) from None

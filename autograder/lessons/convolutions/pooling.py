@@ -10,7 +10,7 @@ import torch
 
 import autograder as ag
 from autograder.lessons.activations import quiet
-from autograder.lessons.convolutions.conv import _close
+from autograder.lessons.convolutions.conv import _close, check_nan_aware, explaining_edges, with_nan
 
 
 def pool_grads(fn: Callable) -> Callable:
@@ -92,3 +92,60 @@ def pool_hint(got: Any, case: ag.Case) -> str | None:
         ):
             return "kernel_size (kH, kW) is (along the height, along the width): your axes are swapped."
     return None
+
+
+# ---------------------------------------------------------------- conventions: NaN in, NaN out; an empty batch
+def _nan_windows(shape: tuple[int, ...], seed: int, *where: tuple[int, ...]) -> torch.Tensor:
+    return with_nan(ag.inputs.randn(*shape, seed=seed), *where)
+
+
+POOL_EDGE_CASES = [
+    ag.Case(
+        "NaN at the first, a middle and the last place of three 2x2 windows, kernel_size=2",
+        (_nan_windows((2, 2, 6, 6), 97, (0, 0, 0, 0), (0, 1, 3, 2), (1, 0, 5, 5)), 2),
+    ),
+    ag.Case(
+        "NaN in overlapping 3x3 windows, stride=2",
+        (_nan_windows((1, 2, 7, 7), 98, (0, 0, 2, 2), (0, 1, 6, 1)), 3, 2),
+    ),
+    ag.Case("an empty batch (0, 3, 6, 6), kernel_size=2", (torch.zeros(0, 3, 6, 6), 2)),
+]
+
+
+def pool_edge_hint(got: Any, case: ag.Case) -> str | None:
+    """diagnose= for max_pool2d's edges: a window that holds NaN whose maximum is not NaN."""
+    if isinstance(got, torch.Tensor) and got.numel():
+        with ag.pristine():
+            ref = ag.reference.get(POOL)(*case.args)
+        if ref.shape == got.shape and bool((torch.isnan(ref) & ~torch.isnan(got)).any()):
+            return (
+                "a window that holds a NaN has maximum NaN in F.max_pool2d (NaN in, NaN out). Every comparison "
+                "with NaN is False, so a running maximum built from `>` or torch.where drops it (or keeps it, "
+                "depending on where it sits); a max reduction over the window keeps it."
+            )
+    return pool_hint(got, case)
+
+
+def check_max_pool2d_edges(student: Callable) -> None:
+    """max_pool2d as F.max_pool2d on windows holding NaN (values and gradient) and on an empty batch."""
+    explaining_edges(
+        lambda: check_nan_aware(
+            student,
+            POOL,
+            POOL_EDGE_CASES,
+            name="max_pool2d",
+            forbid=POOL_BAN,
+            allowed_hint=POOL_HINT,
+            diagnose=pool_edge_hint,
+        )
+    )
+    explaining_edges(
+        lambda: ag.check_function(
+            pool_grads(student),
+            pool_grads(ag.reference.get(POOL)),
+            POOL_EDGE_CASES[:2],
+            name="max_pool2d (its gradient where a window holds NaN)",
+            forbid=POOL_BAN,
+            allowed_hint=POOL_HINT,
+        )
+    )
