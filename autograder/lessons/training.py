@@ -119,12 +119,13 @@ def run_loop(
     loss_fn: Callable | None = None,
     scale: float = 1.0,
     dropout: float | None = None,
+    as_batches: bool = False,
 ) -> types.SimpleNamespace:
     """Run the student's `name` and the course's loop on identical copies of a tiny problem.
 
-    train_one_epoch gets plain SGD(lr) and a model left in eval mode (no dropout unless asked: then both loops
-    start from the same random state); evaluate gets a model with dropout, left in train mode. ``scale``
-    multiplies the last layer's weights (confident logits)."""
+    train_one_epoch gets SGD(lr) and a model left in eval mode (dropout only if asked; both loops start from one
+    random state); evaluate gets a model with dropout, left in train mode. ``scale`` multiplies the last layer's
+    weights; ``as_batches`` passes a ``train.Batches`` (sizes then equal but the last), as the lesson does."""
     training = name == "train_one_epoch"
     loss_name = "cross-entropy" if loss_fn is None else getattr(loss_fn, "__name__", f"nn.{type(loss_fn).__name__}()")
     loss_fn = loss_fn or ag.reference.get("torch.nn.functional.cross_entropy")
@@ -132,6 +133,9 @@ def run_loop(
     sides = []
     for _ in range(2):
         model, batches = tiny_problem(sizes, seed, dropout=dropout, scale=scale)
+        if as_batches:
+            xs, ys = zip(*batches)
+            batches = train.Batches(torch.cat(xs), torch.cat(ys), batch_size=sizes[0])
         model.train(not training)
         steps: list = []
         hook = step_counter(steps)
@@ -148,6 +152,8 @@ def run_loop(
         label += f", SGD(lr={lr})"
     if scale != 1.0:
         label += " (confident logits, some beyond ±50)"
+    if as_batches:
+        label += f", given as train.Batches(x, y, batch_size={sizes[0]}) as the lesson passes them"
     args = (model, batches, loss_fn, opt)[: 4 if training else 3]
     with torch.random.fork_rng():  # dropout: both loops start from the same random state
         torch.manual_seed(seed + 1000)
@@ -183,9 +189,7 @@ def run_loop(
     )
 
 
-def after_step_figures(
-    sizes: tuple[int, ...], seed: int, lr: float, loss_fn: Callable, scale: float
-) -> tuple[float, float]:
+def after_step_figures(sizes: tuple, seed: int, lr: float, loss_fn: Callable, scale: float) -> tuple[float, float]:
     """(mean loss, accuracy) of a loop that measures each batch after its step, with the updated weights: a slip."""
     model, batches = tiny_problem(sizes, seed, dropout=0.0, scale=scale)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -257,7 +261,7 @@ def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
                 "loss_fn the logits as the model returns them (it takes their log-softmax in one stable step)."
             )
         if cause is None and run.loss_name != "cross-entropy":
-            cause = f"every batch's loss should come from the loss_fn argument (here {run.loss_name}), whatever it is."
+            cause = f"is every batch's loss computed by the loss_fn argument (here {run.loss_name}), as given?"
         ag.fail(
             f"`{name}` returned a mean loss of {loss:.6g} on {run.label}; a correct loop gives "
             f"{exp_loss:.6g}, the loss of every sample averaged over the epoch."
