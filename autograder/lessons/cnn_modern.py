@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from autograder import inputs, reference
-from autograder.checks import Case, CheckFailed, call_student, check, compare, construct, fail
+from autograder.checks import Case, CheckFailed, call_student, check, check_function, compare, construct, fail
 from autograder.lessons.cnn_backward.common import _close, _pair, in_channels_last
 from autograder.lessons.convolutions.conv import allow_nan_spread, explaining_edges, with_nan
 from autograder.reference import pristine
@@ -287,3 +287,43 @@ def check_residual_block(student_cls: Callable, which: str, mode: str = "train",
                         cause = ("in eval mode batch norm uses its running statistics, not the batch's: keep "
                                  "nn.BatchNorm2d modules, which switch with model.eval().")  # fmt: skip
             raise CheckFailed(f"{failure}\nLikely cause: {cause}" if cause else str(failure)) from None
+
+
+def _input_gradient(block: Callable, block64: nn.Module | None = None) -> Callable:
+    """d/dx of sum(block(x) * g), g a fixed random tensor of the output's shape (``block64``: the reference, run in
+    float64 whatever x's dtype)."""
+
+    def gradient(x: torch.Tensor) -> torch.Tensor:
+        x = x.detach().clone().requires_grad_(True)
+        out = block(x) if block64 is None else block64(x.double())
+        g = inputs.randn(*out.shape, seed=81, dtype=out.dtype)
+        return torch.autograd.grad((out * g).sum(), x)[0].to(x.dtype)
+
+    return gradient
+
+
+def check_residual_block_gradient(student_cls: Callable) -> None:
+    """The lesson measures the gradient that flows back through stacked blocks: through the student's block (train
+    mode) it equals the reference block's, along both the main path and the shortcut."""
+    for which in ("identity", "projection"):
+        c_in, c_out, stride, n, size = BLOCK_CONFIGS[which][0]
+        block, ref = _build(student_cls, c_in, c_out, stride, seed=400)
+        block.train()
+        with pristine():
+            ref64 = copy.deepcopy(ref).double().train()
+        case = Case(f"the gradient of ResidualBlock({c_in}, {c_out}, stride={stride})'s input, in train mode",
+                    (inputs.randn(n, c_in, size, size, seed=410),))  # fmt: skip
+        check_function(
+            _input_gradient(block),
+            _input_gradient(ref, ref64),
+            [case],
+            name="ResidualBlock (the gradient of its input)",
+            forbid=RESNET_BAN,
+            diagnose=_gradient_hint,
+        )
+
+
+def _gradient_hint(got: Any, case: Case) -> str | None:
+    return ("where the output is right but this gradient is not, part of the block is cut from autograd (a .detach(), "
+            "a torch.no_grad(), a copy through .data or numpy). The shortcut carries the gradient straight back to "
+            "the input: that is what makes deep stacks trainable.")  # fmt: skip

@@ -13,7 +13,7 @@ from torch import nn
 from corpus import correct, wrong
 
 LESSON = "07_cnn"
-MINIMUM = (14, 7)  # wrong, correct
+MINIMUM = (15, 8)  # wrong, correct
 
 # ---------------------------------------------------------------- [conventions]
 
@@ -342,3 +342,47 @@ class SimpleCNN(nn.Module):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         z = self.fc(F.max_pool2d(F.relu(self.conv2(x)), 2).reshape(len(x), -1))
         return z - z.logsumexp(dim=1, keepdim=True)
+
+
+# ---------------------------------------------------------------- [use] the gradient the lesson measures
+
+
+@wrong("ResidualBlock", "[use] the shortcut detached (x.detach()): same output, no gradient along the shortcut")
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
+
+    def forward(self, x):
+        identity = self.shortcut(x.detach())  # "keep a copy of the input"
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + identity)
+
+
+@correct("ResidualBlock", "[use] the shortcut's input kept in a variable first, in-place ReLU on the sum")
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
+
+    def forward(self, x):
+        identity = x
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out)) + self.shortcut(identity)
+        return F.relu_(out)
