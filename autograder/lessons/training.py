@@ -1,5 +1,5 @@
-"""Lesson 06, training an MLP: the accuracy reference, tiny problems whose exact results the course's own loops
-(nnlab.train) know, and the checks of ``06a_mlp_training``'s grade cells."""
+"""Lesson 06, training an MLP: tiny problems whose exact results the course's own loops (nnlab.train) know, and
+the checks of ``06a_mlp_training``'s grade cells (accuracy's live in :mod:`autograder.lessons.accuracy`)."""
 
 from __future__ import annotations
 
@@ -13,42 +13,9 @@ from torch import nn
 
 import autograder as ag
 from autograder import guard
+from autograder.lessons.accuracy import check_accuracy as check_accuracy  # 06a's grade cells call training.*
+from autograder.lessons.accuracy import check_accuracy_in_a_loop as check_accuracy_in_a_loop
 from nnlab import mlp, train
-
-# ---------------------------------------------------------------- accuracy_reference
-# the reference accuracy (the course's helper on raw scores), likely slips, and the
-# message for a call to a course helper that an exercise must not use
-ACCURACY_BAN = ("nnlab.train.accuracy_of",)
-
-
-def reference_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
-    n = len(target)
-    return round(train.accuracy_of(nn.Identity(), logits, target) * n) / n
-
-
-def check_accuracy(accuracy: Callable, cases: list[ag.Case]) -> None:
-    """The student's accuracy against reference_accuracy, naming the likely slip."""
-    ag.check_function(accuracy, reference_accuracy, cases, forbid=ACCURACY_BAN, diagnose=accuracy_slip)
-
-
-def accuracy_slip(got: Any, case: ag.Case) -> str | None:
-    """Name the likely mistake behind a wrong accuracy."""
-    logits, target = case.args
-    if not isinstance(got, int | float):
-        return None
-    right = reference_accuracy(logits, target)
-
-    def close(a: float, b: float) -> bool:
-        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-
-    if logits.shape[0] == logits.shape[1] and close(got, reference_accuracy(logits.T, target)):
-        return "the argmax ran over dim 0 (the samples); each row is a sample, its columns are the classes."
-    if close(got, right * len(target)) and len(target) > 1:
-        return "that is the number of correct predictions: divide by the number of samples."
-    if close(got, 100 * right):
-        return "that is a percentage: return a fraction between 0 and 1."
-    return None
-
 
 # ---------------------------------------------------------------- training_problems
 # tiny problems whose exact results the course's own loops (nnlab.train) know
