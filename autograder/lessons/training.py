@@ -1,5 +1,5 @@
 """Lesson 06, training an MLP: tiny problems whose exact results the course's own loops (nnlab.train) know, and
-the checks of ``06a_mlp_training``'s grade cells (accuracy's live in :mod:`autograder.lessons.accuracy`)."""
+the checks of ``06a_mlp_training``'s grade cells (accuracy's live in :mod:`autograder.lessons.accuracy_checks`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from torch import nn
 
 import autograder as ag
 from autograder import guard
-from autograder.lessons.accuracy import check_accuracy as check_accuracy  # 06a's grade cells call training.*
-from autograder.lessons.accuracy import check_accuracy_in_a_loop as check_accuracy_in_a_loop
+from autograder.lessons.accuracy_checks import check_accuracy as check_accuracy  # 06a's grade cells call training.*
+from autograder.lessons.accuracy_checks import check_accuracy_in_a_loop as check_accuracy_in_a_loop
 from nnlab import mlp, train
 
 # ---------------------------------------------------------------- training_problems
