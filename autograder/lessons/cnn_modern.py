@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from autograder import inputs, reference
-from autograder.checks import Case, CheckFailed, call_student, check, compare, construct, fail
-from autograder.lessons.cnn_backward import _close, _pair
+from autograder.checks import Case, CheckFailed, call_student, check, check_function, compare, construct, fail
+from autograder.lessons.cnn_backward.common import _close, _pair, in_channels_last
+from autograder.lessons.convolutions.conv import allow_nan_spread, explaining_edges, with_nan
 from autograder.reference import pristine
 
 ADAPTIVE = "torch.nn.functional.adaptive_avg_pool2d"
@@ -54,6 +55,19 @@ ADAPTIVE_CASES: dict[str, list[Case]] = {
 }
 
 
+#: as the lesson's networks use it: channels_last feature maps; and the conventions: NaN in, NaN out (only in
+#: the windows that hold it), an empty batch
+ADAPTIVE_CASES["layout_and_edges"] = [
+    in_channels_last(ADAPTIVE_CASES["global"][0]),
+    in_channels_last(ADAPTIVE_CASES["any_size"][1]),
+    Case(
+        "one NaN pixel, 7x7 -> (3, 3) (overlapping windows: only those that hold it are NaN)",
+        (with_nan(inputs.randn(2, 2, 7, 7, seed=15), (0, 1, 2, 3)), (3, 3)),
+    ),
+    Case("an empty batch (0, 3, 5, 5), output_size=(2, 2)", (torch.zeros(0, 3, 5, 5), (2, 2))),
+]
+
+
 def adaptive_hint(got: Any, case: Case) -> str | None:
     try:
         x = case.args[0].double()
@@ -63,6 +77,11 @@ def adaptive_hint(got: Any, case: Case) -> str | None:
                 return None
             if got.dim() == 2:
                 return "keep the two spatial axes: the result is (N, C, out_H, out_W), here of size 1 (keepdim=True)."
+            ref = reference.get(ADAPTIVE)(x, size)
+            if got.shape == ref.shape and bool((torch.isnan(ref) & ~torch.isnan(got)).any()):
+                return "a window that holds a NaN averages to NaN: NaN in, NaN out."
+            if got.shape == ref.shape and bool((torch.isnan(got) & ~torch.isnan(ref)).any()):
+                return "a NaN of one image reached another image's outputs: the images of a batch never mix."
             if got.shape[:2] != x.shape[:2]:
                 return "average each image's channels separately: N and C stay as they are."
             if size == (1, 1) and _close(got, x.sum((2, 3), keepdim=True)):
@@ -82,13 +101,17 @@ def adaptive_hint(got: Any, case: Case) -> str | None:
 
 def check_adaptive_avg_pool2d(student: Callable, which: str) -> None:
     """adaptive_avg_pool2d against F.adaptive_avg_pool2d on the named group of cases."""
+    explaining_edges(lambda: _check_adaptive_avg_pool2d(student, which))
+
+
+def _check_adaptive_avg_pool2d(student: Callable, which: str) -> None:
     for case in ADAPTIVE_CASES[which]:
         got = call_student(student, case, name="adaptive_avg_pool2d", forbid=ADAPTIVE_BAN,
                            allowed_hint=ADAPTIVE_HINT)  # fmt: skip
         with pristine():
             args64 = tuple(t.double() if isinstance(t, torch.Tensor) else t for t in case.args)
-            expected = reference.get(ADAPTIVE)(*args64, **case.kwargs)
-            native = reference.get(ADAPTIVE)(*case.args, **case.kwargs)
+            expected = allow_nan_spread(got, reference.get(ADAPTIVE)(*args64, **case.kwargs), case.args[0])
+            native = allow_nan_spread(got, reference.get(ADAPTIVE)(*case.args, **case.kwargs), case.args[0])
         try:
             compare(got, expected, name="adaptive_avg_pool2d", case=case, expected_native=native)
         except CheckFailed as failure:
@@ -231,8 +254,9 @@ BLOCK_CONFIGS = {
 }
 
 
-def check_residual_block(student_cls: Callable, which: str, mode: str = "train") -> None:
-    """The student's block computes the reference block's output (train: batch statistics; eval: running ones)."""
+def check_residual_block(student_cls: Callable, which: str, mode: str = "train", channels_last: bool = False) -> None:
+    """The student's block computes the reference block's output (train: batch statistics; eval: running ones);
+    with ``channels_last``, block and input in that memory format, as the lesson's training runs them."""
     for i, (c_in, c_out, stride, n, size) in enumerate(BLOCK_CONFIGS[which]):
         block, ref = _build(student_cls, c_in, c_out, stride, seed=100 + i)
         getattr(block, mode)()
@@ -240,10 +264,14 @@ def check_residual_block(student_cls: Callable, which: str, mode: str = "train")
         x = inputs.randn(n, c_in, size, size, seed=200 + i)
         label = f"ResidualBlock({c_in}, {c_out}, stride={stride}) in {mode} mode on a {tuple(x.shape)} input"
         case = Case(label, (x,))
+        if channels_last:
+            block = block.to(memory_format=torch.channels_last)
+            case = in_channels_last(case, "block and input in channels_last memory format, as the lesson trains")
         with pristine():
             ref64 = copy.deepcopy(ref).double()
             before = copy.deepcopy(ref)
         got = call_student(block, case, name="ResidualBlock", forbid=RESNET_BAN)
+        x = case.args[0].contiguous()
         with pristine(), torch.no_grad():
             expected = ref64(x.double())
             native = ref(x)
@@ -259,3 +287,43 @@ def check_residual_block(student_cls: Callable, which: str, mode: str = "train")
                         cause = ("in eval mode batch norm uses its running statistics, not the batch's: keep "
                                  "nn.BatchNorm2d modules, which switch with model.eval().")  # fmt: skip
             raise CheckFailed(f"{failure}\nLikely cause: {cause}" if cause else str(failure)) from None
+
+
+def _input_gradient(block: Callable, block64: nn.Module | None = None) -> Callable:
+    """d/dx of sum(block(x) * g), g a fixed random tensor of the output's shape (``block64``: the reference, run in
+    float64 whatever x's dtype)."""
+
+    def gradient(x: torch.Tensor) -> torch.Tensor:
+        x = x.detach().clone().requires_grad_(True)
+        out = block(x) if block64 is None else block64(x.double())
+        g = inputs.randn(*out.shape, seed=81, dtype=out.dtype)
+        return torch.autograd.grad((out * g).sum(), x)[0].to(x.dtype)
+
+    return gradient
+
+
+def check_residual_block_gradient(student_cls: Callable) -> None:
+    """The lesson measures the gradient that flows back through stacked blocks: through the student's block (train
+    mode) it equals the reference block's, along both the main path and the shortcut."""
+    for which in ("identity", "projection"):
+        c_in, c_out, stride, n, size = BLOCK_CONFIGS[which][0]
+        block, ref = _build(student_cls, c_in, c_out, stride, seed=400)
+        block.train()
+        with pristine():
+            ref64 = copy.deepcopy(ref).double().train()
+        case = Case(f"the gradient of ResidualBlock({c_in}, {c_out}, stride={stride})'s input, in train mode",
+                    (inputs.randn(n, c_in, size, size, seed=410),))  # fmt: skip
+        check_function(
+            _input_gradient(block),
+            _input_gradient(ref, ref64),
+            [case],
+            name="ResidualBlock (the gradient of its input)",
+            forbid=RESNET_BAN,
+            diagnose=_gradient_hint,
+        )
+
+
+def _gradient_hint(got: Any, case: Case) -> str | None:
+    return ("where the output is right but this gradient is not, part of the block is cut from autograd (a .detach(), "
+            "a torch.no_grad(), a copy through .data or numpy). The shortcut carries the gradient straight back to "
+            "the input: that is what makes deep stacks trainable.")  # fmt: skip

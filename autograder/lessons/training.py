@@ -1,5 +1,5 @@
-"""Lesson 06, training an MLP: the accuracy reference, tiny problems whose exact results the course's own loops
-(nnlab.train) know, and the checks of ``06a_mlp_training``'s grade cells."""
+"""Lesson 06, training an MLP: tiny problems whose exact results the course's own loops (nnlab.train) know, and
+the checks of ``06a_mlp_training``'s grade cells (accuracy's live in :mod:`autograder.lessons.accuracy_checks`)."""
 
 from __future__ import annotations
 
@@ -13,42 +13,9 @@ from torch import nn
 
 import autograder as ag
 from autograder import guard
+from autograder.lessons.accuracy_checks import check_accuracy as check_accuracy  # 06a's grade cells call training.*
+from autograder.lessons.accuracy_checks import check_accuracy_in_a_loop as check_accuracy_in_a_loop
 from nnlab import mlp, train
-
-# ---------------------------------------------------------------- accuracy_reference
-# the reference accuracy (the course's helper on raw scores), likely slips, and the
-# message for a call to a course helper that an exercise must not use
-ACCURACY_BAN = ("nnlab.train.accuracy_of",)
-
-
-def reference_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
-    n = len(target)
-    return round(train.accuracy_of(nn.Identity(), logits, target) * n) / n
-
-
-def check_accuracy(accuracy: Callable, cases: list[ag.Case]) -> None:
-    """The student's accuracy against reference_accuracy, naming the likely slip."""
-    ag.check_function(accuracy, reference_accuracy, cases, forbid=ACCURACY_BAN, diagnose=accuracy_slip)
-
-
-def accuracy_slip(got: Any, case: ag.Case) -> str | None:
-    """Name the likely mistake behind a wrong accuracy."""
-    logits, target = case.args
-    if not isinstance(got, int | float):
-        return None
-    right = reference_accuracy(logits, target)
-
-    def close(a: float, b: float) -> bool:
-        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-
-    if logits.shape[0] == logits.shape[1] and close(got, reference_accuracy(logits.T, target)):
-        return "the argmax ran over dim 0 (the samples); each row is a sample, its columns are the classes."
-    if close(got, right * len(target)) and len(target) > 1:
-        return "that is the number of correct predictions: divide by the number of samples."
-    if close(got, 100 * right):
-        return "that is a percentage: return a fraction between 0 and 1."
-    return None
-
 
 # ---------------------------------------------------------------- training_problems
 # tiny problems whose exact results the course's own loops (nnlab.train) know
@@ -84,13 +51,15 @@ class Probe(nn.Module):
         return self.net(x)
 
 
-def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float) -> tuple[Probe, list]:
-    """A probed 4-6-3 tanh network with seeded weights and a list of (x, target) batches of the given sizes."""
+def tiny_problem(sizes: tuple[int, ...], seed: int, dropout: float, scale: float = 1.0) -> tuple[Probe, list]:
+    """A probed 4-6-3 tanh network with seeded weights (the last layer's times ``scale``: confident logits) and a
+    list of (x, target) batches of the given sizes."""
     g = torch.Generator().manual_seed(seed)
     net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Dropout(dropout), nn.Linear(6, 3))
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
+        net[-1].weight.mul_(scale)
     batches = [(torch.randn(n, 4, generator=g), torch.randint(0, 3, (n,), generator=g)) for n in sizes]
     return Probe(net), batches
 
@@ -115,16 +84,25 @@ def run_loop(
     lr: float = 0.5,
     seed: int = 0,
     loss_fn: Callable | None = None,
+    scale: float = 1.0,
+    dropout: float | None = None,
+    as_batches: bool = False,
 ) -> types.SimpleNamespace:
     """Run the student's `name` and the course's loop on identical copies of a tiny problem.
 
-    train_one_epoch gets plain SGD(lr) and a model left in eval mode; evaluate gets a model with dropout,
-    left in train mode."""
+    train_one_epoch gets SGD(lr) and a model left in eval mode (dropout only if asked; both loops start from one
+    random state); evaluate gets a model with dropout, left in train mode. ``scale`` multiplies the last layer's
+    weights; ``as_batches`` passes a ``train.Batches`` (sizes then equal but the last), as the lesson does."""
     training = name == "train_one_epoch"
+    loss_name = "cross-entropy" if loss_fn is None else getattr(loss_fn, "__name__", f"nn.{type(loss_fn).__name__}()")
     loss_fn = loss_fn or ag.reference.get("torch.nn.functional.cross_entropy")
+    dropout = (0.0 if training else 0.5) if dropout is None else dropout
     sides = []
     for _ in range(2):
-        model, batches = tiny_problem(sizes, seed, dropout=0.0 if training else 0.5)
+        model, batches = tiny_problem(sizes, seed, dropout=dropout, scale=scale)
+        if as_batches:
+            xs, ys = zip(*batches)
+            batches = train.Batches(torch.cat(xs), torch.cat(ys), batch_size=sizes[0])
         model.train(not training)
         steps: list = []
         hook = step_counter(steps)
@@ -134,10 +112,21 @@ def run_loop(
         sides.append((model, batches, opt, steps, hook))
     (model, batches, opt, steps, hook), (ref_model, ref_batches, ref_opt, _, _) = sides
     initial = [p.detach().clone() for p in model.parameters()]
-    label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples"
+    label = f"{len(sizes)} batches of {', '.join(map(str, sizes))} samples" + (
+        f", loss_fn {loss_name}" if loss_name != "cross-entropy" else ""
+    )
+    if training and lr:
+        label += f", SGD(lr={lr})"
+    if scale != 1.0:
+        label += " (confident logits, some beyond ±50)"
+    if as_batches:
+        label += f", given as train.Batches(x, y, batch_size={sizes[0]}) as the lesson passes them"
     args = (model, batches, loss_fn, opt)[: 4 if training else 3]
-    with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
-        got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+    with torch.random.fork_rng():  # dropout: both loops start from the same random state
+        torch.manual_seed(seed + 1000)
+        with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
+            got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+        rng_after = torch.get_rng_state()
     records = []
 
     def recording(out: Any, y: torch.Tensor) -> Any:
@@ -145,8 +134,11 @@ def run_loop(
         records.append((loss.item(), len(y), int((out.argmax(1) == y).sum())))
         return loss
 
-    with ag.pristine():
+    with ag.pristine(), torch.random.fork_rng():
+        torch.manual_seed(seed + 1000)
         expected = REFERENCE_LOOP[name](*(ref_model, ref_batches, recording, ref_opt)[: 4 if training else 3])
+        ref_rng_after = torch.get_rng_state()
+        after = after_step_figures(sizes, seed, lr, loss_fn, scale) if training and lr else None
     return types.SimpleNamespace(
         name=name,
         label=label,
@@ -158,7 +150,26 @@ def run_loop(
         steps=steps,
         sizes=sizes,
         records=records,
+        after=after,
+        loss_name=loss_name,
+        rng_moved_alike=torch.equal(rng_after, ref_rng_after),
     )
+
+
+def after_step_figures(sizes: tuple, seed: int, lr: float, loss_fn: Callable, scale: float) -> tuple[float, float]:
+    """(mean loss, accuracy) of a loop that measures each batch after its step, with the updated weights: a slip."""
+    model, batches = tiny_problem(sizes, seed, dropout=0.0, scale=scale)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    total, correct = 0.0, 0
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            out = model(x)
+            total += loss_fn(out, y).item() * len(y)
+            correct += int((out.argmax(1) == y).sum())
+    return total / sum(sizes), correct / sum(sizes)
 
 
 def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
@@ -203,8 +214,21 @@ def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
         (total / len(losses), "that is the total divided by the number of batches, not of samples."),
         (losses[-1], "that is the last batch's loss alone: accumulate over every batch."),
     ]
+    after_step = (
+        "each batch's figures were measured after optimizer.step(), with the updated weights: report those of "
+        "the forward pass that the step used (the weights the batch was trained with)."
+    )
+    if run.after:
+        slips.insert(0, (run.after[0], after_step))
     if not close(loss, exp_loss):
         cause = mode_slip or next((why for value, why in slips if close(loss, value)), None)
+        if cause is None and not math.isfinite(loss) and math.isfinite(exp_loss):
+            cause = (
+                "with confident logits, softmax rounds the small probabilities to 0 and their log is -inf: give "
+                "loss_fn the logits as the model returns them (it takes their log-softmax in one stable step)."
+            )
+        if cause is None and run.loss_name != "cross-entropy":
+            cause = f"is every batch's loss computed by the loss_fn argument (here {run.loss_name}), as given?"
         ag.fail(
             f"`{name}` returned a mean loss of {loss:.6g} on {run.label}; a correct loop gives "
             f"{exp_loss:.6g}, the loss of every sample averaged over the epoch."
@@ -220,6 +244,8 @@ def check_loss_and_accuracy(run: types.SimpleNamespace) -> None:
         (corrects[-1] / sizes[-1], "that is the last batch's accuracy alone: count over every batch."),
         (100 * exp_acc, "that is a percentage: return a fraction between 0 and 1."),
     ]
+    if run.after:
+        slips.insert(0, (run.after[1], after_step))
     if not close(acc, exp_acc):
         cause = mode_slip or next((why for value, why in slips if close(acc, value)), None)
         ag.fail(
@@ -249,6 +275,50 @@ def check_parameters_after_training(run: types.SimpleNamespace) -> None:
                 else "each step should follow the gradient of that batch's mean loss, as loss_fn returns it"
             )
             raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}.") from None
+
+
+def check_random_state(run: types.SimpleNamespace) -> None:
+    """With dropout, the loop draws its masks from the caller's generator, as a correct loop does: same masks,
+    same parameters after the epoch, and the generator left where a correct loop leaves it."""
+    ag.check(
+        run.rng_moved_alike,
+        f"after `{run.name}` on {run.label} (the model has dropout), PyTorch's random generator is not where a "
+        "correct loop leaves it: the loop reseeded it (torch.manual_seed) or drew other random numbers (a second "
+        "forward pass of a batch). Dropout's masks come from the caller's random state; seeding is the caller's "
+        "choice, made once before training, not at every epoch.",
+    )
+    if run.name == "train_one_epoch":
+        check_parameters_after_training(run)
+
+
+def check_run(run: types.SimpleNamespace) -> None:
+    """The figures of the run (and, for train_one_epoch, the parameters after it) match a correct loop's."""
+    check_loss_and_accuracy(run)
+    if run.name == "train_one_epoch":
+        check_parameters_after_training(run)
+
+
+def check_left_as_found(run: types.SimpleNamespace) -> None:
+    """`evaluate` changes nothing of the caller's but the model's mode: parameters, their dtype, no .grad, and
+    PyTorch's random generator (evaluation draws no random number)."""
+    check_random_state(run)
+    params = list(run.model.parameters())
+    for i, (p, q) in enumerate(zip(params, run.initial, strict=True)):
+        ag.check(
+            p.dtype == q.dtype and p.shape == q.shape,
+            f"`evaluate` changed the caller's model on {run.label}: parameter #{i} was {q.dtype} {tuple(q.shape)}, "
+            f"it is now {p.dtype} {tuple(p.shape)}. Evaluation measures the model as it is; convert a copy (or the "
+            "outputs), never the caller's model in place.",
+        )
+        ag.check(
+            torch.equal(p.detach(), q),
+            f"`evaluate` changed parameter #{i} of the model on {run.label}: evaluation only measures.",
+        )
+    ag.check(
+        all(p.grad is None for p in params),
+        f"after `evaluate` on {run.label} the parameters hold gradients (.grad is set): evaluation never calls "
+        "backward(), so it leaves .grad as it found it.",
+    )
 
 
 # ---------------------------------------------------------------- classifier_reference

@@ -303,26 +303,6 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0):
     return padded[..., ph : ph + h, pw : pw + w], gw, g.sum((0, 2))
 
 
-@correct("conv2d_backward", "transposed correlation by F.conv2d forward: dilated, padded grad_output, rotated kernel")
-def conv2d_backward(grad_output, input, weight, stride=1, padding=0):
-    sh, sw = (stride, stride) if isinstance(stride, int) else stride
-    ph, pw = (padding, padding) if isinstance(padding, int) else padding
-    n, c_in, h, w = input.shape
-    c_out, _, kh, kw = weight.shape
-    ho, wo = grad_output.shape[-2:]
-    dil = grad_output.new_zeros(n, c_out, (ho - 1) * sh + 1, (wo - 1) * sw + 1)
-    dil[:, :, ::sh, ::sw] = grad_output
-    hp, wp = h + 2 * ph, w + 2 * pw
-    full = F.pad(dil, (kw - 1, kw - 1 + wp - ((wo - 1) * sw + kw), kh - 1, kh - 1 + hp - ((ho - 1) * sh + kh)))
-    gxp = F.conv2d(full, weight.flip(-2, -1).transpose(0, 1))
-    gi = gxp[:, :, ph : ph + h, pw : pw + w]
-    # weight: correlate each input channel with each grad_output map (batch as channels), dilation = stride
-    xp = F.pad(input, (pw, pw, ph, ph))
-    gw = F.conv2d(xp.transpose(0, 1), grad_output.transpose(0, 1), dilation=(sh, sw))
-    gw = gw.transpose(0, 1)[:, :, :kh, :kw]
-    return gi, gw, grad_output.sum((0, 2, 3))
-
-
 @correct("conv2d_backward", "plain Python loops over output positions")
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0):
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
@@ -466,7 +446,7 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None):
     n, c, h, w = input.shape
     cols = F.unfold(input.reshape(n * c, 1, h, w), (kh, kw), stride=(sh, sw))
     first = cols.argmax(1, keepdim=True)
-    routed = torch.zeros_like(cols).scatter_(1, first, grad_output.reshape(n * c, 1, -1))
+    routed = torch.zeros_like(cols).scatter_(1, first, grad_output.reshape(n * c, 1, cols.shape[-1]))
     return F.fold(routed, (h, w), (kh, kw), stride=(sh, sw)).reshape(n, c, h, w)
 
 
@@ -476,34 +456,11 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None):
     sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
     n, c, h, w = input.shape
     ho, wo = grad_output.shape[-2:]
-    first = input.unfold(2, kh, sh).unfold(3, kw, sw).reshape(n, c, ho, wo, -1).argmax(-1)
+    first = input.unfold(2, kh, sh).unfold(3, kw, sw).reshape(n, c, ho, wo, kh * kw).argmax(-1)
     rows = torch.arange(ho).view(-1, 1) * sh + first // kw
     cols = torch.arange(wo).view(1, -1) * sw + first % kw
     flat = torch.zeros(n, c, h * w, dtype=input.dtype)
     return flat.scatter_add_(2, (rows * w + cols).flatten(2), grad_output.flatten(2)).reshape(n, c, h, w)
-
-
-@correct("max_pool2d_backward", "loop over offsets with a 'not yet taken' mask (first maximum wins)")
-def max_pool2d_backward(grad_output, input, kernel_size, stride=None):
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
-    ho, wo = grad_output.shape[-2:]
-
-    def tap(u, v):
-        return slice(u, u + sh * (ho - 1) + 1, sh), slice(v, v + sw * (wo - 1) + 1, sw)
-
-    best = torch.stack([input[(..., *tap(u, v))] for u in range(kh) for v in range(kw)]).amax(0)
-    taken = torch.zeros_like(best, dtype=torch.bool)
-    grad = torch.zeros_like(input)
-    for u in range(kh):
-        for v in range(kw):
-            hit = (input[(..., *tap(u, v))] == best) & ~taken
-            grad[(..., *tap(u, v))] += torch.where(hit, grad_output, torch.zeros_like(grad_output))
-            taken |= hit
-    return grad
-
-
-# ---------------------------------------------------------------- adaptive_avg_pool2d
 
 
 @wrong("adaptive_avg_pool2d", "calls F.adaptive_avg_pool2d")
