@@ -8,6 +8,7 @@ and keeps the fastest. :func:`competing_process` makes a machine busy on purpose
 from __future__ import annotations
 
 import copy
+import math
 import os
 import subprocess
 import sys
@@ -27,13 +28,22 @@ def thread_candidates() -> list[int]:
     return sorted({1, DEFAULT_THREADS})
 
 
-def time_steps(step: Callable[[], None], threads: int, steps: int = 4) -> float:
-    """Seconds per call of ``step`` with ``threads`` intra-op threads (one warm-up call first)."""
+def time_steps(step: Callable[[], None], threads: int, steps: int = 4, limit: float = math.inf) -> float:
+    """Seconds per call of ``step`` with ``threads`` intra-op threads (one warm-up call first).
+
+    Stops early once the warm-up or the timed calls have taken more than ``limit`` seconds (slower than a count
+    already measured, on a busy machine many times so): the mean so far is then returned, at least ``limit / steps``.
+    """
     torch.set_num_threads(threads)
-    step()
     start = time.perf_counter()
-    for _ in range(steps):
+    step()
+    if time.perf_counter() - start > limit:
+        return time.perf_counter() - start
+    start = time.perf_counter()
+    for done in range(1, steps + 1):
         step()
+        if time.perf_counter() - start > limit:
+            return (time.perf_counter() - start) / done
     return (time.perf_counter() - start) / steps
 
 
@@ -59,7 +69,10 @@ def pick_threads(step: Callable[[], None], candidates: list[int] | None = None) 
     """
     if os.environ.get("OMP_NUM_THREADS"):
         return {torch.get_num_threads(): float("nan")}
-    timings = {n: time_steps(step, n) for n in (candidates or thread_candidates())}
+    timings: dict[int, float] = {}
+    for n in candidates or thread_candidates():
+        # a count is cut short once it has spent the best four steps' time (it cannot win then)
+        timings[n] = time_steps(step, n, limit=4 * min(timings.values(), default=math.inf))
     torch.set_num_threads(min(timings, key=timings.get))
     return timings
 

@@ -28,6 +28,26 @@ def test_pick_threads_keeps_the_faster_count(monkeypatch: pytest.MonkeyPatch) ->
         torch.set_num_threads(before)
 
 
+def test_pick_threads_cuts_a_slower_count_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    # on a busy machine one count can be many times slower: it stops once it has spent the best count's 4 steps
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    calls = {1: 0, 2: 0}
+
+    def step() -> None:
+        calls[torch.get_num_threads()] += 1
+        time.sleep(0.001 if torch.get_num_threads() == 1 else 0.3)
+
+    try:
+        timings = cpu.pick_threads(step, candidates=[1, 2])
+        assert calls[1] == 5 and calls[2] == 1, calls  # 1 thread: warm-up and 4 steps; 2: its warm-up only
+        assert timings[2] > timings[1] and torch.get_num_threads() == 1
+        cpu.time_steps(step, 2, steps=2)  # without a limit every step is timed
+        assert calls[2] == 1 + 3
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_pick_threads_keeps_an_explicit_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     calls = []

@@ -133,7 +133,7 @@ def test_pick_threads_times_the_lessons_mlp_and_keeps_the_faster(monkeypatch: py
     seen = []
     real_time_steps = cpu.time_steps
 
-    def time_steps(step, threads: int, steps: int = 4) -> float:  # noqa: ANN001
+    def time_steps(step, threads: int, steps: int = 4, limit: float = 0.0) -> float:  # noqa: ANN001
         seen.append(threads)
         real_time_steps(step, threads, steps=1)  # the probe really runs the lesson's MLP on the data's first batch
         return 0.001 if threads == 2 else 0.01

@@ -16,7 +16,7 @@ def test_train_and_test_keeps_the_thread_count_measured_faster(monkeypatch: pyte
     monkeypatch.setattr(cpu, "thread_candidates", lambda: [1, 2])
     seen = []
 
-    def time_steps(step, threads: int, steps: int = 4) -> float:  # noqa: ANN001
+    def time_steps(step, threads: int, steps: int = 4, limit: float = 0.0) -> float:  # noqa: ANN001
         seen.append(threads)
         step()  # the probe trains a copy of the model on the first training batch
         return 0.001 if threads == 1 else 0.01
