@@ -48,6 +48,18 @@ def test_pick_threads_cuts_a_slower_count_short(monkeypatch: pytest.MonkeyPatch)
         torch.set_num_threads(before)
 
 
+def test_pick_threads_keeps_more_threads_only_when_clearly_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        for two, kept in ((0.9, 1), (1 / cpu.MARGIN - 0.01, 2)):  # 1 thread measured at 1.0 s per step
+            monkeypatch.setattr(cpu, "time_steps", lambda step, n, steps=4, limit=0.0, two=two: 1.0 if n == 1 else two)
+            cpu.pick_threads(lambda: None, candidates=[1, 2])
+            assert torch.get_num_threads() == kept, (two, kept)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_pick_threads_keeps_an_explicit_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     calls = []
