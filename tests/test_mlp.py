@@ -145,4 +145,3 @@ def test_pick_threads_times_the_lessons_mlp_and_keeps_the_faster(monkeypatch: py
         assert seen == [1, 2] and timings == {1: 0.01, 2: 0.001} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
-
