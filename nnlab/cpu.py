@@ -8,6 +8,7 @@ and keeps the fastest. :func:`competing_process` makes a machine busy on purpose
 from __future__ import annotations
 
 import copy
+import math
 import os
 import subprocess
 import sys
@@ -22,18 +23,33 @@ from torch import nn
 DEFAULT_THREADS = torch.get_num_threads()
 
 
+#: more threads are kept only when they measure this much faster than the fewest: a few steps are a short sample,
+#: and the cost of a wrong choice is lopsided (a second thread gains at most 2x on 2 cores; on a busy machine it
+#: can lose 10x, as a probe that caught a quiet moment showed: 0.028 vs 0.032 s per step, then 24 vs ~3 s per epoch)
+MARGIN = 1.25
+
+
 def thread_candidates() -> list[int]:
     """1 and PyTorch's default (one thread per core); a single candidate on a one-core machine."""
     return sorted({1, DEFAULT_THREADS})
 
 
-def time_steps(step: Callable[[], None], threads: int, steps: int = 4) -> float:
-    """Seconds per call of ``step`` with ``threads`` intra-op threads (one warm-up call first)."""
+def time_steps(step: Callable[[], None], threads: int, steps: int = 4, limit: float = math.inf) -> float:
+    """Seconds per call of ``step`` with ``threads`` intra-op threads (one warm-up call first).
+
+    Stops early once the warm-up or the timed calls have taken more than ``limit`` seconds (slower than a count
+    already measured, on a busy machine many times so): the mean so far is then returned, at least ``limit / steps``.
+    """
     torch.set_num_threads(threads)
-    step()
     start = time.perf_counter()
-    for _ in range(steps):
+    step()
+    if time.perf_counter() - start > limit:
+        return time.perf_counter() - start
+    start = time.perf_counter()
+    for done in range(1, steps + 1):
         step()
+        if time.perf_counter() - start > limit:
+            return (time.perf_counter() - start) / done
     return (time.perf_counter() - start) / steps
 
 
@@ -55,12 +71,17 @@ def probe_step(
 def pick_threads(step: Callable[[], None], candidates: list[int] | None = None) -> dict[int, float]:
     """Time ``step`` with each thread count, keep the fastest (set in torch); return seconds per step by count.
 
+    A count above the smallest must be ``MARGIN`` times faster than it to be kept.
+
     An explicit ``OMP_NUM_THREADS`` is the user's choice and is kept: nothing is measured then.
     """
     if os.environ.get("OMP_NUM_THREADS"):
         return {torch.get_num_threads(): float("nan")}
-    timings = {n: time_steps(step, n) for n in (candidates or thread_candidates())}
-    torch.set_num_threads(min(timings, key=timings.get))
+    timings: dict[int, float] = {}
+    for n in candidates or thread_candidates():
+        # a count is cut short once it has spent the best four steps' time (it cannot win then)
+        timings[n] = time_steps(step, n, limit=4 * min(timings.values(), default=math.inf))
+    torch.set_num_threads(min(timings, key=lambda n: timings[n] * (1 if n == min(timings) else MARGIN)))
     return timings
 
 

@@ -28,6 +28,38 @@ def test_pick_threads_keeps_the_faster_count(monkeypatch: pytest.MonkeyPatch) ->
         torch.set_num_threads(before)
 
 
+def test_pick_threads_cuts_a_slower_count_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    # on a busy machine one count can be many times slower: it stops once it has spent the best count's 4 steps
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    calls = {1: 0, 2: 0}
+
+    def step() -> None:
+        calls[torch.get_num_threads()] += 1
+        time.sleep(0.001 if torch.get_num_threads() == 1 else 0.3)
+
+    try:
+        timings = cpu.pick_threads(step, candidates=[1, 2])
+        assert calls[1] == 5 and calls[2] == 1, calls  # 1 thread: warm-up and 4 steps; 2: its warm-up only
+        assert timings[2] > timings[1] and torch.get_num_threads() == 1
+        cpu.time_steps(step, 2, steps=2)  # without a limit every step is timed
+        assert calls[2] == 1 + 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_pick_threads_keeps_more_threads_only_when_clearly_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        for two, kept in ((0.9, 1), (1 / cpu.MARGIN - 0.01, 2)):  # 1 thread measured at 1.0 s per step
+            monkeypatch.setattr(cpu, "time_steps", lambda step, n, steps=4, limit=0.0, two=two: 1.0 if n == 1 else two)
+            cpu.pick_threads(lambda: None, candidates=[1, 2])
+            assert torch.get_num_threads() == kept, (two, kept)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_pick_threads_keeps_an_explicit_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     calls = []

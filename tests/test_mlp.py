@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import nnlab
-from nnlab import mlp, train
+from nnlab import cpu, mlp, train
 from nnlab.data import MNIST
 
 
@@ -125,3 +125,23 @@ def test_benchmark_returns_the_promised_figures(monkeypatch: pytest.MonkeyPatch)
     assert result["epochs"] == 1 and len(result["seconds_per_epoch"]) == 1
     assert 0.0 <= result["test_accuracy"] <= 1.0 and result["train_seconds"] > 0
     assert result["device"] == str(nnlab.device())
+
+
+def test_pick_threads_times_the_lessons_mlp_and_keeps_the_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(cpu, "thread_candidates", lambda: [1, 2])
+    seen = []
+    real_time_steps = cpu.time_steps
+
+    def time_steps(step, threads: int, steps: int = 4, limit: float = 0.0) -> float:  # noqa: ANN001
+        seen.append(threads)
+        real_time_steps(step, threads, steps=1)  # the probe really runs the lesson's MLP on the data's first batch
+        return 0.001 if threads == 2 else 0.01
+
+    monkeypatch.setattr(cpu, "time_steps", time_steps)
+    before = torch.get_num_threads()
+    try:
+        timings = mlp.pick_threads(tiny_mnist(), dataclasses.replace(mlp.FAST, hidden=(16,), batch_size=32))
+        assert seen == [1, 2] and timings == {1: 0.01, 2: 0.001} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,36 @@
+"""nnlab.resnet: lesson 07b's training recipe picks its CPU threads by measuring."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import nnlab
+from nnlab import cpu, data, resnet
+
+
+def test_train_and_test_keeps_the_thread_count_measured_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(cpu, "thread_candidates", lambda: [1, 2])
+    seen = []
+
+    def time_steps(step, threads: int, steps: int = 4, limit: float = 0.0) -> float:  # noqa: ANN001
+        seen.append(threads)
+        step()  # the probe trains a copy of the model on the first training batch
+        return 0.001 if threads == 1 else 0.01
+
+    monkeypatch.setattr(cpu, "time_steps", time_steps)
+    fashion = data.load_fashion_mnist(subset=240, validation=60)
+    rec = dataclasses.replace(resnet.FAST, subset=240, validation=60, batch_size=60)
+    assert rec.threads == "auto"
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        nnlab.set_seed(0)
+        history = resnet.train_and_test(resnet.ResNetSmall((4, 8)), fashion, rec, device=torch.device("cpu"))
+        assert seen == [1, 2] and history["threads"] == 1 == torch.get_num_threads()
+        assert len(history["val_acc"]) == rec.epochs and 0.0 <= history["test_accuracy"] <= 1.0
+    finally:
+        torch.set_num_threads(before)
