@@ -71,7 +71,14 @@ AUTOGRAD: tuple[str, ...] = (
     "torch.func.hessian",
     "torch.func.linearize",
     "torch.ops.aten.*backward*",  # torch's own backward kernels, e.g. torch.ops.aten.gelu_backward
+    "torch.autograd.graph.*",  # get_gradient_edge, register_multi_grad_hook, ... (every function of the module)
+    "torch.nn.grad.*",  # conv2d_input, conv2d_weight, ...: a convolution's derivatives
+    "torch.Tensor.grad_fn",  # a recorded graph node, called directly: y.grad_fn(g), .next_functions[0][0](g)
 )
+
+# Attributes of torch.Tensor a ban list may name: while it is active, reading one from student code raises.
+# (A C getset descriptor cannot be watched; a Python property put over it on torch.Tensor can.)
+_ATTRIBUTES: dict[str, tuple[str, ...]] = {"torch.Tensor.grad_fn": ("grad_fn", "_grad_fn")}
 
 
 class ForbiddenCall(BaseException):
@@ -149,6 +156,19 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, dict[
     patterns: list[str] = []
     codes: dict[Any, str] = {}
     for path in paths:
+        if path in _ATTRIBUTES:  # guarded by a property (see _guard_attributes)
+            continue
+        if path.endswith(".*") and not path.startswith("torch.ops."):  # every function and class of a module
+            module = importlib.import_module(path[:-2])
+            found: set = set()
+            for attr, value in list(vars(module).items()):
+                if getattr(value, "__module__", None) == module.__name__ and (
+                    inspect.isfunction(value) or isinstance(value, type)
+                ):
+                    before = set(found)
+                    _codes(value, vars(module), set(), found)
+                    codes.update(dict.fromkeys(found - before, f"{path[:-2]}.{attr}"))
+            continue
         if path.startswith("torch.ops."):
             op = path.rpartition(".")[2]
             if "*" in op:
@@ -306,6 +326,66 @@ def handed(*values: Any) -> Iterator[None]:
         _HANDED.pop()
 
 
+_TORCH_CODES: dict[int, frozenset] = {}  # id() of a torch module's dict -> the code of its functions
+
+
+def _torch_frame(frame: Any) -> bool:
+    """Whether ``frame`` runs PyTorch's own code in its own module (``Tensor.__repr__`` reading ``grad_fn``):
+    recognised by the module's dict and its functions' code objects, not by a name."""
+    if frame is None:
+        return False
+    namespace = frame.f_globals
+    name = namespace.get("__name__")
+    module = sys.modules.get(name) if isinstance(name, str) and name.split(".")[0] == "torch" else None
+    if module is None or vars(module) is not namespace:
+        return False
+    codes = _TORCH_CODES.get(id(namespace))
+    if codes is None:
+        found: set = set()
+        seen: set[int] = set()
+        for value in list(namespace.values()):
+            _codes(value, namespace, seen, found)
+        codes = _TORCH_CODES[id(namespace)] = frozenset(found)
+    return frame.f_code in codes
+
+
+@contextlib.contextmanager
+def _guard_attributes(paths: tuple[str, ...], judge: _Judge, caught: Any) -> Iterator[None]:
+    """While the body runs, reading a banned attribute of a tensor (``y.grad_fn``) from student code raises;
+    PyTorch's and the judge's own code still read it."""
+    attrs = [(path, attr) for path in paths for attr in _ATTRIBUTES.get(path, ())]
+    if not attrs:
+        yield
+        return
+    absent = object()
+    saved = {attr: vars(torch.Tensor).get(attr, absent) for _, attr in attrs}
+
+    def guarded(path: str, attr: str) -> property:
+        native = getattr(torch._C.TensorBase, attr)  # the C descriptor, captured here
+
+        def read(tensor: torch.Tensor) -> Any:
+            caller = sys._getframe(1)
+            if not (judge.trusted_frame(caller) or _torch_frame(caller)):
+                caught(f"tensor.{attr}")
+            return native.__get__(tensor, type(tensor))
+
+        def write(tensor: torch.Tensor, value: Any) -> None:
+            native.__set__(tensor, value)
+
+        return property(read, write, doc=native.__doc__)
+
+    for path, attr in attrs:
+        setattr(torch.Tensor, attr, guarded(path, attr))
+    try:
+        yield
+    finally:
+        for attr, previous in saved.items():
+            if previous is absent:
+                delattr(torch.Tensor, attr)
+            else:
+                setattr(torch.Tensor, attr, previous)
+
+
 _SEEN: dict[str, Any] = {}  # every judge module ever loaded (taking one out of sys.modules does not hide it)
 _JUDGE: _Judge | None = None
 _MODULES_SEEN = 0
@@ -381,7 +461,7 @@ def forbid(*paths: str) -> Iterator[list[str]]:
     sys.setprofile(profiler)
     try:
         if paths:
-            with spy:
+            with spy, _guard_attributes(paths, judge, caught):
                 yield hits
         else:
             yield hits
