@@ -342,3 +342,42 @@ def test_keyword_tensors_reach_the_reference_in_float64() -> None:
     x, w = ag.inputs.randn(5), ag.inputs.randn(5, seed=9)
     ag.check_function(lambda x, *, weight: x * weight, ref, [ag.Case("weights", (x,), {"weight": w})])
     assert seen == [torch.float64, torch.float32]  # float64 values, then the float32 shape/dtype/finiteness
+
+
+def test_a_global_setting_left_changed_fails_and_is_set_back() -> None:
+    from autograder.checks import state
+
+    def leaves_grad_off(x: torch.Tensor) -> torch.Tensor:
+        torch.set_grad_enabled(False)
+        return x * 2
+
+    def leaves_float64(x: torch.Tensor) -> torch.Tensor:
+        torch.set_default_dtype(torch.float64)
+        return x * 2
+
+    def restores(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            torch.set_default_dtype(torch.float64)
+            torch.set_default_dtype(torch.float32)
+            return x * 2
+
+    before = state.snapshot()
+    for fn, said in ((leaves_grad_off, "gradient recording off"), (leaves_float64, "default dtype")):
+        with pytest.raises(ag.CheckFailed, match=said):
+            ag.call_student(fn, ag.Case("x", (torch.ones(2),)), name=fn.__name__)
+        assert state.snapshot() == before
+    ag.call_student(restores, ag.Case("x", (torch.ones(2),)), name="restores")
+
+
+def test_the_grader_takes_over_only_well_formed_state() -> None:
+    from autograder.checks import state
+
+    before = state.snapshot()
+    try:
+        for junk in (None, [], {"grad_enabled": "no", "default_dtype": "int64", "anomaly": [1, 2]}):
+            state.apply(junk)
+            assert state.snapshot() == before
+        state.apply(state.encode(state.State(False, torch.float64, before.anomaly, before.deterministic)))
+        assert not torch.is_grad_enabled() and torch.get_default_dtype() == torch.float64
+    finally:
+        state.restore(before)

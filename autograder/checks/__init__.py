@@ -14,8 +14,10 @@ Policy
 * The student's function runs on copies; changing the caller's input fails.
 * A failure raises ``AssertionError`` whose message says what is wrong and,
   where it can tell, why; it never prints the solution.
+* Global state is left as found: a call that changes grad mode, the default dtype, anomaly detection or
+  deterministic algorithms and does not restore them fails (see :mod:`.state`).
 
-The package: :mod:`.verdict` (Case, CheckFailed), :mod:`.calling` (call_student: copies, guards),
+The package: :mod:`.verdict` (Case, CheckFailed), :mod:`.calling` (call_student: copies, guards, global state),
 :mod:`.compare` (references and the tolerance policy), :mod:`.functions` (check_function, elementwise and
 derivative checks), :mod:`.objects` (modules and figures).
 """

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from autograder import guard
+from autograder.checks import state
 from autograder.checks.verdict import Case, NotAttempted, check, fail
 from autograder.reference import pristine
 
@@ -85,11 +86,13 @@ def _run_guarded(
 ) -> tuple[Any, Exception | None]:
     """Call student code under the forbid guard and the time limit; return (result, exception it raised).
 
-    Not implemented, a forbidden reference, a time-out or endless recursion fail here with a teaching message.
+    Not implemented, a forbidden reference, a time-out, endless recursion or a global setting left changed
+    (:mod:`autograder.checks.state`) fail here with a teaching message.
     """
     check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
     hits: list[str] = []
     result, raised = None, None
+    before = after = state.snapshot()
     try:
         with guard.time_limit(timeout), guard.handed(args, kwargs), guard.forbid(*forbid) as hits:
             result = fn(*args, **kwargs)
@@ -103,6 +106,10 @@ def _run_guarded(
         fail(f"`{name}` recursed without end on {case.label}: does it call itself?")
     except Exception as exc:  # noqa: BLE001 - the caller turns it into a verdict
         raised = exc
+    finally:
+        after = state.snapshot()
+        if after != before:  # the caller (the check, the next call) gets the state it had
+            state.restore(before)
     if hits and str(hits[0]).startswith(guard.TESTS_OWN):
         fail(
             f"`{name}` calls `{str(hits[0])[len(guard.TESTS_OWN) :]}`, which belongs to the tests: compute it "
@@ -113,6 +120,9 @@ def _run_guarded(
         fail(
             f"`{name}` calls `{hits[0]}`, which this exercise does not allow: the point is to write it yourself.{uses}"
         )
+    said = state.changes(before, after)
+    if said:
+        fail(state.message(name, case.label, said))
     return result, raised
 
 
