@@ -381,3 +381,28 @@ def test_the_grader_takes_over_only_well_formed_state() -> None:
         assert not torch.is_grad_enabled() and torch.get_default_dtype() == torch.float64
     finally:
         state.restore(before)
+
+
+def test_a_model_keeps_its_mode_and_a_deterministic_call_its_random_sequence() -> None:
+    model = nn.Linear(2, 2)
+
+    def leaves_eval(m: nn.Module) -> int:
+        m.eval()
+        return 1
+
+    with pytest.raises(ag.CheckFailed, match="in evaluation mode"):
+        ag.call_student(leaves_eval, ag.Case("a model", (model,)), name="leaves_eval")
+    assert model.training
+    ag.call_student(model.eval, ag.Case("model.eval()"), name="eval")  # switching is that call's job
+    assert not model.training
+
+    def reseeds() -> float:
+        torch.manual_seed(0)
+        return 1.0
+
+    before = torch.get_rng_state()
+    ag.call_student(reseeds, ag.Case("no rule"), name="reseeds")  # not asked: allowed
+    with pytest.raises(ag.CheckFailed, match="global random generator"):
+        ag.call_student(reseeds, ag.Case("a step"), name="reseeds", keeps_rng=True)
+    ag.call_student(lambda: 1.0, ag.Case("a step"), name="pure", keeps_rng=True)
+    torch.set_rng_state(before)

@@ -83,16 +83,25 @@ def _run_guarded(
     forbid: Sequence[str],
     allowed_hint: str,
     timeout: float | None,
+    keeps_mode: bool = True,
+    keeps_rng: bool = False,
 ) -> tuple[Any, Exception | None]:
     """Call student code under the forbid guard and the time limit; return (result, exception it raised).
 
     Not implemented, a forbidden reference, a time-out, endless recursion or a global setting left changed
-    (:mod:`autograder.checks.state`) fail here with a teaching message.
+    (:mod:`autograder.checks.state`) fail here with a teaching message. ``keeps_mode``: the modules the call
+    receives (or is a method of) keep their train/eval mode (off where switching it is the exercise);
+    ``keeps_rng``: the call must not draw from the global random generator (where the answer is deterministic).
     """
     check(callable(fn), f"`{name}` is not a function here (it is {type(fn).__name__}): did a later cell rebind it?")
     hits: list[str] = []
     result, raised = None, None
     before = after = state.snapshot()
+    owned = state.modules_in((fn, args, kwargs)) if keeps_mode and name not in state.SWITCHES_MODE else []
+    modes_before = modes_after = state.modes(owned)
+    rng_before = rng_after = state.rng() if keeps_rng else None
+    if rng_before is not None:  # a state of its own, so that a reseed (torch.manual_seed(0)) shows too
+        state.set_rng(state.PROBE_RNG)
     try:
         with guard.time_limit(timeout), guard.handed(args, kwargs), guard.forbid(*forbid) as hits:
             result = fn(*args, **kwargs)
@@ -110,6 +119,12 @@ def _run_guarded(
         after = state.snapshot()
         if after != before:  # the caller (the check, the next call) gets the state it had
             state.restore(before)
+        modes_after = state.modes(owned)
+        if modes_after != modes_before:
+            state.restore_modes(owned, modes_before)
+        if rng_before is not None:
+            rng_after = state.rng()
+            state.set_rng(rng_before)
     if hits and str(hits[0]).startswith(guard.TESTS_OWN):
         fail(
             f"`{name}` calls `{str(hits[0])[len(guard.TESTS_OWN) :]}`, which belongs to the tests: compute it "
@@ -123,6 +138,11 @@ def _run_guarded(
     said = state.changes(before, after)
     if said:
         fail(state.message(name, case.label, said))
+    for module, was, now in zip(owned, modes_before, modes_after, strict=True):
+        if was != now:
+            fail(state.mode_message(name, case.label, module, was))
+    if rng_before is not None and not state.same_rng(state.PROBE_RNG, rng_after):
+        fail(state.RNG_MESSAGE.format(name=name, label=case.label))
     return result, raised
 
 
@@ -134,16 +154,20 @@ def call_student(
     forbid: Sequence[str] = (),
     allowed_hint: str = "",
     timeout: float | None = TIMEOUT_S,
+    keeps_mode: bool = True,
+    keeps_rng: bool = False,
 ) -> Any:
-    """Call ``fn`` on copies of the case's arguments, guarded; return its result.
+    """Call ``fn`` on copies of the case's arguments, guarded; return its result (``keeps_mode``, ``keeps_rng``:
+    see :func:`_run_guarded`).
 
     Fails (with a teaching message) on NotImplementedError, any exception, a
     forbidden reference, a time-out, or a change to the caller's input.
     """
     args, kwargs = _copy(case.args), _copy(case.kwargs)
     result, exc = _run_guarded(
-        fn, args, kwargs, case, name=name, forbid=forbid, allowed_hint=allowed_hint, timeout=timeout
-    )
+        fn, args, kwargs, case, name=name, forbid=forbid, allowed_hint=allowed_hint, timeout=timeout,
+        keeps_mode=keeps_mode, keeps_rng=keeps_rng,
+    )  # fmt: skip
     if exc is not None:
         hint = next((h for pattern, h in ERROR_HINTS if pattern in str(exc)), "")
         fail(f"`{name}` raised {type(exc).__name__} on {case.label}: {exc}" + (f"\nHint: {hint}" if hint else ""))

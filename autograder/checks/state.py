@@ -11,6 +11,7 @@ In the sandboxed grader the student's code runs in a worker: the worker reports 
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ _IS_DET, _IS_DET_WARN, _SET_DET = (
     torch.is_deterministic_algorithms_warn_only_enabled,
     torch.use_deterministic_algorithms,
 )
+_GET_RNG, _SET_RNG, _EQUAL = torch.get_rng_state, torch.set_rng_state, torch.equal
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64}
 
 
@@ -121,3 +123,67 @@ def apply(values: Any) -> None:
             pair("deterministic", now.deterministic),
         )
     )
+
+
+# ---------------------------------------------------------------- what the caller owns: modules' modes, the RNG
+
+#: Exercises whose job is to switch the model they get to a mode (lesson 06: ``evaluate`` to evaluation,
+#: ``train_one_epoch`` to training): their checks look at the mode themselves. (A check may also pass
+#: ``keeps_mode=False``.)
+SWITCHES_MODE = frozenset({"evaluate", "train_one_epoch"})
+#: The global generator's state while a deterministic call runs (``keeps_rng``): any draw or reseed changes it.
+PROBE_RNG = torch.Generator().manual_seed(0x5EED).get_state()
+
+
+def modules_in(values: Any, depth: int = 0) -> list[torch.nn.Module]:
+    """The modules among a call's callee and arguments (one level into tuples, lists and dicts), except the module
+    of a ``train``/``eval`` method: switching the mode is that call's job."""
+    if isinstance(values, torch.nn.Module):
+        return [values]
+    if isinstance(values, types.MethodType):  # a module's bound method: model.forward (not model.eval)
+        owner = values.__self__
+        return [owner] if isinstance(owner, torch.nn.Module) and values.__name__ not in ("train", "eval") else []
+    if depth > 2:
+        return []
+    if isinstance(values, dict):
+        values = list(values.values())
+    if isinstance(values, tuple | list):
+        return [m for v in values[:64] for m in modules_in(v, depth + 1)]
+    return []
+
+
+def modes(modules: list[torch.nn.Module]) -> list[bool]:
+    """Each module's ``training`` flag (the model's own: what ``model.eval()``/``model.train()`` switch)."""
+    return [bool(module.training) for module in modules]
+
+
+def restore_modes(modules: list[torch.nn.Module], flags: list[bool]) -> None:
+    for module, training in zip(modules, flags, strict=True):
+        module.train(training)
+
+
+def mode_message(name: str, label: str, module: torch.nn.Module, was: bool) -> str:
+    now, before = ("evaluation", "training") if was else ("training", "evaluation")
+    return (
+        f"`{name}` left the caller's {type(module).__name__} in {now} mode on {label}; it was in {before} mode. A "
+        "function that switches a model's mode must switch it back before returning: remember "
+        "`was = model.training` and end with `model.train(was)`."
+    )
+
+
+RNG_MESSAGE = (
+    "`{name}` drew from PyTorch's global random generator on {label} (torch.rand, randn, randperm, dropout...), "
+    "where the answer is deterministic: the caller's random sequence would change. Compute it without drawing."
+)
+
+
+def rng() -> torch.Tensor:
+    return _GET_RNG()
+
+
+def set_rng(value: torch.Tensor) -> None:
+    _SET_RNG(value)
+
+
+def same_rng(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
+    return a is None or b is None or bool(_EQUAL(a, b))

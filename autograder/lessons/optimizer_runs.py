@@ -211,7 +211,7 @@ class Run:
                 _give_grad(p, None if g is None else g.to(p.dtype))
                 q.grad = g
             case = Case(f"step {step + 1} of {label}")
-            call_student(self.opt.step, case, name=f"{name}.step", forbid=BAN)
+            call_student(self.opt.step, case, name=f"{name}.step", forbid=BAN, keeps_rng=True)  # deterministic
             # read them again: where a sandbox grades, this brings back what the step did to them
             self.params = _student_params(self.opt, name, len(self.ref_params))
             with pristine():

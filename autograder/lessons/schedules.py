@@ -53,7 +53,7 @@ def check_schedule(fn: Any, name: str, *, hidden: bool = False) -> None:
         for epoch, expected in enumerate(lrs):
             case = Case(f"{name}({base_lr}, {epoch}, {args})", (base_lr, epoch), kwargs)
             try:
-                got = call_student(fn, case, name=name, forbid=SCHEDULER_BAN + BAN)
+                got = call_student(fn, case, name=name, forbid=SCHEDULER_BAN + BAN, keeps_rng=True)
             except CheckFailed as failure:
                 if "_param_groups_val_list" not in str(failure):
                     raise
