@@ -118,6 +118,37 @@ def test_autograd_ban_covers_backward_kernels_and_only_them() -> None:
         torch.ops.aten.gelu(x) + torch.tanh(x).sum() + torch.exp(x).mul(2).sum()
 
 
+def _graph() -> tuple[torch.Tensor, torch.Tensor]:
+    leaf = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    return leaf, torch.exp(leaf) * 2
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        lambda leaf, y: y.grad_fn(torch.ones_like(y)),
+        lambda leaf, y: y.grad_fn.next_functions[0][0](torch.ones_like(y)),
+        lambda leaf, y: getattr(y, "_grad_fn"),  # noqa: B009 - read through the built-in getattr
+        lambda leaf, y: torch.autograd.graph.get_gradient_edge(y).node(torch.ones_like(y)),
+        lambda leaf, y: torch.nn.grad.conv2d_input((1, 1, 4, 3), torch.ones(1, 1, 2, 2), torch.ones(1, 1, 3, 2)),
+        lambda leaf, y: torch.nn.grad.conv2d_weight(torch.ones(1, 1, 4, 3), (1, 1, 2, 2), torch.ones(1, 1, 3, 2)),
+    ],
+    ids=["grad_fn called", "next_functions", "_grad_fn", "autograd.graph", "nn.grad input", "nn.grad weight"],
+)
+def test_autograd_ban_covers_the_recorded_graph_and_nn_grad(route) -> None:
+    leaf, y = _graph()
+    with pytest.raises(guard.ForbiddenCall), guard.forbid(*ag.AUTOGRAD):
+        route(leaf, y)
+    assert "grad_fn" not in vars(torch.Tensor) and y.grad_fn is not None  # the property is gone afterwards
+
+
+def test_autograd_ban_lets_torch_read_the_graph_itself() -> None:
+    leaf, y = _graph()
+    with guard.forbid(*ag.AUTOGRAD) as hits:
+        shown = repr(y) + repr(nn.Linear(3, 2)(leaf.float()))  # Tensor.__repr__ reads grad_fn
+    assert "grad_fn=<MulBackward0>" in shown and not hits
+
+
 @pytest.mark.parametrize(
     "call",
     [
