@@ -135,19 +135,30 @@ SWITCHES_MODE = frozenset({"evaluate", "train_one_epoch"})
 PROBE_RNG = torch.Generator().manual_seed(0x5EED).get_state()
 
 
+def _callers(module: Any) -> bool:
+    """Whether ``module`` is a model the caller owns: an instance of PyTorch's, the course's or the judge's classes
+    (a student's own class is the student's business). Judged by the real type, never ``__class__``: a proxy
+    of the sandboxed grader would ask the worker."""
+    cls = type(module)
+    return issubclass(cls, torch.nn.Module) and str(cls.__module__).split(".")[0] in _OWNERS
+
+
+_OWNERS = ("torch", "nnlab", "autograder")
+
+
 def modules_in(values: Any, depth: int = 0) -> list[torch.nn.Module]:
-    """The modules among a call's callee and arguments (one level into tuples, lists and dicts), except the module
-    of a ``train``/``eval`` method: switching the mode is that call's job."""
-    if isinstance(values, torch.nn.Module):
+    """The caller's modules among a call's callee and arguments (one level into tuples, lists and dicts), except
+    the module of a ``train``/``eval`` method: switching the mode is that call's job."""
+    if _callers(values):
         return [values]
-    if isinstance(values, types.MethodType):  # a module's bound method: model.forward (not model.eval)
+    if type(values) is types.MethodType:  # a module's bound method: model.forward (not model.eval)
         owner = values.__self__
-        return [owner] if isinstance(owner, torch.nn.Module) and values.__name__ not in ("train", "eval") else []
+        return [owner] if _callers(owner) and values.__name__ not in ("train", "eval") else []
     if depth > 2:
         return []
-    if isinstance(values, dict):
+    if type(values) is dict:
         values = list(values.values())
-    if isinstance(values, tuple | list):
+    if type(values) in (tuple, list):
         return [m for v in values[:64] for m in modules_in(v, depth + 1)]
     return []
 
