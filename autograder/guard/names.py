@@ -4,6 +4,7 @@ profiler, tensor attributes for a property (``ag.AUTOGRAD``: every route to auto
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import inspect
 import re
@@ -104,6 +105,7 @@ def _label(func: Any, name: str) -> str:
     return f"{module}.{name}" if module.startswith("torch._C") else name  # torch._C._nn.mse_loss; x.sigmoid()
 
 
+@functools.lru_cache(maxsize=256)  # a ban list resolves the same every time: once per process
 def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, dict[Any, str]]:
     """Names of built-ins and name patterns for the function mode, and code objects (-> the path named) for the
     profiler.
