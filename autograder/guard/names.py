@@ -8,6 +8,7 @@ import functools
 import importlib
 import inspect
 import re
+import types
 from typing import Any
 
 from torch.overrides import TorchFunctionMode
@@ -106,7 +107,7 @@ def _label(func: Any, name: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)  # a ban list resolves the same every time: once per process
-def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, dict[Any, str]]:
+def _resolve(paths: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern | None, types.MappingProxyType]:
     """Names of built-ins and name patterns for the function mode, and code objects (-> the path named) for the
     profiler.
 
@@ -155,4 +156,5 @@ def _resolve(paths: tuple[str, ...]) -> tuple[set[str], re.Pattern | None, dict[
         else:
             short = getattr(obj, "__name__", path.rpartition(".")[2])
             names.update({short, *ALIASES.get(short, ())})
-    return names, (re.compile("|".join(patterns)) if patterns else None), codes
+    # read-only: the result is shared by every later guard with the same list (student code must not edit it)
+    return frozenset(names), (re.compile("|".join(patterns)) if patterns else None), types.MappingProxyType(codes)
