@@ -118,6 +118,37 @@ def test_autograd_ban_covers_backward_kernels_and_only_them() -> None:
         torch.ops.aten.gelu(x) + torch.tanh(x).sum() + torch.exp(x).mul(2).sum()
 
 
+def _graph() -> tuple[torch.Tensor, torch.Tensor]:
+    leaf = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    return leaf, torch.exp(leaf) * 2
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        lambda leaf, y: y.grad_fn(torch.ones_like(y)),
+        lambda leaf, y: y.grad_fn.next_functions[0][0](torch.ones_like(y)),
+        lambda leaf, y: getattr(y, "_grad_fn"),  # noqa: B009 - read through the built-in getattr
+        lambda leaf, y: torch.autograd.graph.get_gradient_edge(y).node(torch.ones_like(y)),
+        lambda leaf, y: torch.nn.grad.conv2d_input((1, 1, 4, 3), torch.ones(1, 1, 2, 2), torch.ones(1, 1, 3, 2)),
+        lambda leaf, y: torch.nn.grad.conv2d_weight(torch.ones(1, 1, 4, 3), (1, 1, 2, 2), torch.ones(1, 1, 3, 2)),
+    ],
+    ids=["grad_fn called", "next_functions", "_grad_fn", "autograd.graph", "nn.grad input", "nn.grad weight"],
+)
+def test_autograd_ban_covers_the_recorded_graph_and_nn_grad(route) -> None:
+    leaf, y = _graph()
+    with pytest.raises(guard.ForbiddenCall), guard.forbid(*ag.AUTOGRAD):
+        route(leaf, y)
+    assert "grad_fn" not in vars(torch.Tensor) and y.grad_fn is not None  # the property is gone afterwards
+
+
+def test_autograd_ban_lets_torch_read_the_graph_itself() -> None:
+    leaf, y = _graph()
+    with guard.forbid(*ag.AUTOGRAD) as hits:
+        shown = repr(y) + repr(nn.Linear(3, 2)(leaf.float()))  # Tensor.__repr__ reads grad_fn
+    assert "grad_fn=<MulBackward0>" in shown and not hits
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -342,3 +373,67 @@ def test_keyword_tensors_reach_the_reference_in_float64() -> None:
     x, w = ag.inputs.randn(5), ag.inputs.randn(5, seed=9)
     ag.check_function(lambda x, *, weight: x * weight, ref, [ag.Case("weights", (x,), {"weight": w})])
     assert seen == [torch.float64, torch.float32]  # float64 values, then the float32 shape/dtype/finiteness
+
+
+def test_a_global_setting_left_changed_fails_and_is_set_back() -> None:
+    from autograder.checks import state
+
+    def leaves_grad_off(x: torch.Tensor) -> torch.Tensor:
+        torch.set_grad_enabled(False)
+        return x * 2
+
+    def leaves_float64(x: torch.Tensor) -> torch.Tensor:
+        torch.set_default_dtype(torch.float64)
+        return x * 2
+
+    def restores(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            torch.set_default_dtype(torch.float64)
+            torch.set_default_dtype(torch.float32)
+            return x * 2
+
+    before = state.snapshot()
+    for fn, said in ((leaves_grad_off, "gradient recording off"), (leaves_float64, "default dtype")):
+        with pytest.raises(ag.CheckFailed, match=said):
+            ag.call_student(fn, ag.Case("x", (torch.ones(2),)), name=fn.__name__)
+        assert state.snapshot() == before
+    ag.call_student(restores, ag.Case("x", (torch.ones(2),)), name="restores")
+
+
+def test_the_grader_takes_over_only_well_formed_state() -> None:
+    from autograder.checks import state
+
+    before = state.snapshot()
+    try:
+        for junk in (None, [], {"grad_enabled": "no", "default_dtype": "int64", "anomaly": [1, 2]}):
+            state.apply(junk)
+            assert state.snapshot() == before
+        state.apply(state.encode(state.State(False, torch.float64, before.anomaly, before.deterministic)))
+        assert not torch.is_grad_enabled() and torch.get_default_dtype() == torch.float64
+    finally:
+        state.restore(before)
+
+
+def test_a_model_keeps_its_mode_and_a_deterministic_call_its_random_sequence() -> None:
+    model = nn.Linear(2, 2)
+
+    def leaves_eval(m: nn.Module) -> int:
+        m.eval()
+        return 1
+
+    with pytest.raises(ag.CheckFailed, match="in evaluation mode"):
+        ag.call_student(leaves_eval, ag.Case("a model", (model,)), name="leaves_eval")
+    assert model.training
+    ag.call_student(model.eval, ag.Case("model.eval()"), name="eval")  # switching is that call's job
+    assert not model.training
+
+    def reseeds() -> float:
+        torch.manual_seed(0)
+        return 1.0
+
+    before = torch.get_rng_state()
+    ag.call_student(reseeds, ag.Case("no rule"), name="reseeds")  # not asked: allowed
+    with pytest.raises(ag.CheckFailed, match="global random generator"):
+        ag.call_student(reseeds, ag.Case("a step"), name="reseeds", keeps_rng=True)
+    ag.call_student(lambda: 1.0, ag.Case("a step"), name="pure", keeps_rng=True)
+    torch.set_rng_state(before)

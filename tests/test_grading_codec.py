@@ -216,26 +216,58 @@ def test_the_cli_defaults_are_the_options_defaults() -> None:
 
 
 def test_once_the_cap_is_spent_print_goes_to_a_cheap_discard() -> None:
+    import builtins
+    import io
     import sys
 
     r, w = os.pipe()
     out = CappedOutput(w, w, cap=100)
-    saved = sys.stdout, sys.stderr
+    saved = sys.stdout, sys.stderr, builtins.print
     sys.stdout, sys.stderr = out.stdout, out.stderr
+    own = io.StringIO()
     try:
         for i in range(20_000):
             print("line", i)
         swapped = sys.stdout is out.discard and sys.stderr is out.discard
+        quiet = builtins.print is not saved[2]
         print("more, dropped")  # a print after the swap costs one C call and needs no flush
         sys.stdout.write("x")
         sys.stdout.flush()
+        print("kept", 1, sep="-", end="!", file=own)  # print still honours its arguments
+        sys.stdout = own
+        print("and sys.stdout is read at each call")
     finally:
-        sys.stdout, sys.stderr = saved
+        sys.stdout, sys.stderr, builtins.print = saved
         out.flush()
         os.close(w)
     kept = os.read(r, 1 << 16)
     os.close(r)
-    assert swapped and len(kept) == 100 and out.take_dropped() > 0
+    assert swapped and quiet and len(kept) == 100 and out.take_dropped() > 0
+    assert own.getvalue() == "kept-1!and sys.stdout is read at each call\n"
+
+
+def test_a_print_after_the_cap_costs_no_profiler_event() -> None:
+    import builtins
+    import sys
+
+    r, w = os.pipe()
+    out = CappedOutput(w, w, cap=10)
+    saved = sys.stdout, sys.stderr, builtins.print
+    sys.stdout, sys.stderr = out.stdout, out.stderr
+    events: list[str] = []
+    try:
+        for i in range(2_000):
+            print("line", i)
+        out.flush()  # the buffered lines reach the sink: the cap is spent
+        sys.setprofile(lambda frame, event, arg: events.append(f"{event} {getattr(arg, '__name__', '')}"))
+        print("seen by nobody")
+        sys.setprofile(None)
+    finally:
+        sys.setprofile(None)
+        sys.stdout, sys.stderr, builtins.print = saved
+        os.close(w)
+        os.close(r)
+    assert "c_call print" not in events and "c_call setprofile" in events, events
 
 
 def test_a_tensor_the_worker_changed_is_refreshed_in_the_grader() -> None:

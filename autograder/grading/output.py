@@ -5,18 +5,24 @@ system call per line and a grader that must read it all, which costs the call it
 text is encoded and buffered in C (``io.TextIOWrapper`` over ``io.BufferedWriter``); only full buffers
 reach :class:`CappedSink`, which passes on the first ``cap`` bytes of both streams together and then
 counts. Once the cap is spent, ``sys.stdout``/``sys.stderr`` become a :class:`Discard` whose ``write`` is a
-C built-in: a ``print`` then costs what formatting its arguments costs, nothing more. The count goes back
-to the grader with every answer (the log says how much was dropped: at least that much).
+C built-in: a ``print`` then costs what formatting its arguments costs, nothing more. ``print`` itself becomes
+``functools.partial(print)``: the same function, with the same defaults (``sys.stdout`` looked up at each call,
+``file=`` honoured), which the judge's profiler does not see (it sees calls of built-in functions, not of a
+partial), so a student's debugging loop no longer pays two profiler events a line under a check. The count
+goes back to the grader with every answer (the log says how much was dropped: at least that much).
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
 import io
 import os
 import sys
 from collections.abc import Callable
 
 BUFFER = 1 << 16
+_PRINT = builtins.print  # captured before student code runs
 
 
 class CappedSink(io.RawIOBase):
@@ -80,9 +86,11 @@ class CappedOutput:
 
     def _spent(self) -> None:
         """The cap is reached: from now on ``print`` goes to the cheap :class:`Discard` (streams a student's
-        code holds keep counting)."""
+        code holds keep counting), through a ``print`` the guard's profiler does not see."""
         if sys.stdout is self.stdout:
             sys.stdout = self.discard
+            if builtins.print is _PRINT:
+                builtins.print = functools.partial(_PRINT)
         if sys.stderr is self.stderr:
             sys.stderr = self.discard
 

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from autograder import guard
+from autograder.checks import state as global_state
 from autograder.grading import protocol
 from autograder.grading.decode import Decoder
 from autograder.grading.encode import Encoder, Pack
@@ -211,6 +212,8 @@ class Session(Encoder, Decoder):
                     self._serve_callback(reply)
                     continue
                 busy = False
+                if "global" in reply[-1]:  # a global setting the student's code left changed in the worker
+                    global_state.apply(reply[-1]["global"])
                 return reply
         except BaseException:
             if busy and self.alive:

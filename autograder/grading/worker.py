@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from autograder import guard
+from autograder.checks import state as global_state
 from autograder.grading import protocol
 from autograder.grading.output import CappedOutput
 from autograder.grading.worker_codec import MAX_ITEMS, WorkerCodec, type_name
@@ -174,12 +175,20 @@ class Worker(WorkerCodec):
         dtype = torch.get_default_dtype()
         if "dtype" in request:
             torch.set_default_dtype(getattr(torch, request["dtype"]))
+        left: dict[str, Any] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 with _time_limit(timeout):
                     with _handed(*handed), _forbid(*forbid) as hits, torch.set_grad_enabled(grad_mode):
-                        value = fn()
+                        start = global_state.snapshot()
+                        try:
+                            value = fn()
+                        finally:  # a global setting the call left changed: reported, then set back here
+                            end = global_state.snapshot()
+                            if end != start:
+                                left = global_state.encode(end)
+                                global_state.restore(start)
                     outcome = ("ok", self.encode(value, tensors, designated))
             except BaseException as exc:  # noqa: BLE001 - everything a student raises is reported
                 outcome = ("raise", self.describe(exc))
@@ -193,6 +202,8 @@ class Worker(WorkerCodec):
         }
         if "rng" in request:
             extras["rng"] = torch.get_rng_state()
+        if left:
+            extras["global"] = left  # the grader takes it over: its check sees what a check in one process sees
         return outcome + (extras,)
 
     def handle(self, request: dict) -> tuple:
