@@ -13,10 +13,10 @@ LESSON = "05_backprop"
 MINIMUM = (3, 1)  # wrong, correct
 
 
-@wrong("relu_backward", "calls the node torch.relu recorded: relu(x).grad_fn(grad_output)")
-def relu_backward(grad_output, input):
-    leaf = input.detach().requires_grad_(True)
-    return torch.relu(leaf).grad_fn(grad_output).detach()
+@wrong("softmax_backward", "calls the node torch.softmax recorded: softmax(log y).grad_fn(grad_output)")
+def softmax_backward(grad_output, output, dim):
+    leaf = output.detach().log().requires_grad_(True)
+    return torch.softmax(leaf, dim).grad_fn(grad_output).detach()
 
 
 @wrong("linear_backward", "calls the node F.linear recorded, then the view nodes behind it")
@@ -81,6 +81,6 @@ def mlp_backward(cache):
     return {k: leaves[p].detach() for k, p in params.items()}
 
 
-@correct("relu_backward", "a mask from torch.where")
-def relu_backward(grad_output, input):
-    return torch.where(input > 0, grad_output, torch.zeros_like(grad_output))
+@correct("softmax_backward", "y * g minus y times the weighted sum, written out")
+def softmax_backward(grad_output, output, dim):
+    return output * grad_output - output * (output * grad_output).sum(dim, keepdim=True)

@@ -39,7 +39,7 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0):
     n, c_in, h, w = input.shape
     c_out, _, kh, kw = weight.shape
     columns = F.unfold(input, (kh, kw), padding=(ph, pw), stride=(sh, sw))  # (N, C_in*kh*kw, L)
-    g = grad_output.reshape(n, c_out, -1)
+    g = grad_output.reshape(n, c_out, grad_output.shape[2] * grad_output.shape[3])
     grad_weight = (g @ columns.transpose(1, 2)).sum(0).reshape(weight.shape)
     grad_columns = weight.reshape(c_out, -1).T @ g
     grad_input = F.fold(grad_columns, (h, w), (kh, kw), padding=(ph, pw), stride=(sh, sw))
