@@ -37,4 +37,3 @@ def course_copy(generated_course: Path, tmp_path_factory: pytest.TempPathFactory
     target = tmp_path_factory.mktemp("course") / "course"
     shutil.copytree(generated_course, target, ignore=shutil.ignore_patterns("*.lock", ".generated"))
     return target
-
