@@ -6,6 +6,8 @@ subsets for few epochs. Kernels started by nbval inherit this environment.
 
 import os
 
+import pytest
+
 os.environ.setdefault("NNLAB_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # pytest-xdist runs 2 workers on 2 cores: one thread each (and each kernel they start) avoids oversubscription
@@ -31,3 +33,21 @@ def pytest_collection_modifyitems(items: list) -> None:
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+
+
+#: tests that pytest-xdist's ``--dist loadfile`` sends to a worker one by one instead of with their file: each
+#: autogrades one assignment (tests/test_autograde.py), together the longest part of the suite
+APART = ("tests/test_autograde.py::",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, except that the tests in ``APART`` are units of their own, so both workers share them."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(APART) else super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
