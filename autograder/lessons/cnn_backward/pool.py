@@ -15,7 +15,7 @@ from autograder.checks import Case, CheckFailed, call_student, check_function, c
 from autograder.guard import AUTOGRAD
 from autograder.lessons.cnn_backward.common import _close, _pair, in_channels_last
 from autograder.lessons.convolutions import POOL_BAN
-from autograder.lessons.convolutions.conv import explaining_edges
+from autograder.lessons.convolutions.conv import explaining_edges, with_nan
 from autograder.reference import pristine
 
 POOL = "torch.nn.functional.max_pool2d"
@@ -121,13 +121,6 @@ POOL_CASES: dict[str, list[Case]] = {
 }
 
 
-def _with_nan(x: torch.Tensor, *where: tuple[int, ...]) -> torch.Tensor:
-    x = x.clone()
-    for index in where:
-        x[index] = float("nan")
-    return x
-
-
 #: as autograd hands them over: channels_last tensors (the lesson trains so), an empty batch, and NaN in a window
 #: (F.max_pool2d's maximum is the NaN, and so is where the gradient goes)
 POOL_CASES["layout_and_edges"] = [
@@ -136,7 +129,7 @@ POOL_CASES["layout_and_edges"] = [
     _pool_case("an empty batch (0, 3, 6, 6), kernel_size=2", torch.zeros(0, 3, 6, 6), 2, seed=30),
     _pool_case(
         "one NaN in each of three windows (first, middle, last place), kernel_size=2",
-        _with_nan(inputs.randn(2, 2, 6, 6, seed=31), (0, 0, 0, 0), (0, 1, 3, 2), (1, 0, 5, 5)),
+        with_nan(inputs.randn(2, 2, 6, 6, seed=31), (0, 0, 0, 0), (0, 1, 3, 2), (1, 0, 5, 5)),
         2,
         seed=31,
     ),
