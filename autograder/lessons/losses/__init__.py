@@ -17,10 +17,21 @@ from autograder.lessons.losses.binary import (
     BCEL,
     BCEL_BAN,
     BCEL_HINT,
+    bce_grad_cases,
     bce_grad_hint,
     bce_grad_reference,
     bce_hint,
     bce_logits_hint,
+    check_bce_example,
+    check_bce_grad,
+    check_bce_logits_example,
+    check_bce_logits_values,
+    check_bce_logits_weight_and_reduction,
+    check_bce_values,
+    check_bce_weight_and_reduction,
+    edge_logits,
+    logits,
+    pos_weight_cases,
     pos_weight_on_negatives,
 )
 from autograder.lessons.losses.classes import (
@@ -42,8 +53,12 @@ from autograder.lessons.losses.classes import (
 from autograder.lessons.losses.common import (
     AUTOGRAD_BAN,
     REDUCTION_WHY,
+    batch,
+    batches,
     check_gradient,
     close,
+    given,
+    given_cases,
     nan_cases,
     nan_hint,
     reduction_hint,
@@ -53,7 +68,25 @@ from autograder.lessons.losses.common import (
     weight_of,
 )
 from autograder.lessons.losses.divergence import KL_BAN, kl_hint, kl_reference, kl_swapped, kl_without_entropy
-from autograder.lessons.losses.regression import HUBER, HUBER_BAN, L1_BAN, MSE_BAN, huber_hint, smooth_l1_as_huber
+from autograder.lessons.losses.regression import (
+    HUBER,
+    HUBER_BAN,
+    L1_BAN,
+    MSE_BAN,
+    check_huber_default_delta,
+    check_huber_delta,
+    check_huber_reduction_edges,
+    check_l1_reduction_edges,
+    check_l1_values,
+    check_mse_batches,
+    check_mse_example,
+    check_mse_module_reduction,
+    check_mse_module_scalar_for_backward,
+    check_mse_unknown_reduction,
+    huber_hint,
+    l1_example,
+    smooth_l1_as_huber,
+)
 
 __all__ = [
     "AUTOGRAD_BAN", "BCE", "BCEL", "BCEL_BAN", "BCEL_HINT", "BCE_BAN", "CE", "CE_BAN", "CE_HINT", "HUBER",
@@ -62,4 +95,10 @@ __all__ = [
     "ce_module_reference", "class_loss_hint", "close", "huber_hint", "kl_hint", "kl_reference", "kl_swapped",
     "kl_without_entropy", "labels", "log_probs", "pos_weight_on_negatives", "probs", "reduction_hint", "same_as",
     "same_value", "smooth_l1_as_huber", "value_and_grad", "weight_of", "check_gradient", "nan_cases", "nan_hint",
+    "batch", "batches", "given", "given_cases", "logits", "edge_logits", "pos_weight_cases", "bce_grad_cases",
+    "l1_example", "check_mse_example", "check_mse_batches", "check_mse_unknown_reduction", "check_l1_values",
+    "check_l1_reduction_edges", "check_huber_default_delta", "check_huber_delta", "check_huber_reduction_edges",
+    "check_mse_module_scalar_for_backward", "check_mse_module_reduction", "check_bce_example", "check_bce_values",
+    "check_bce_weight_and_reduction", "check_bce_logits_values", "check_bce_logits_example",
+    "check_bce_logits_weight_and_reduction", "check_bce_grad",
 ]  # fmt: skip

@@ -3,7 +3,7 @@ the diagnoses use, and the checks of what a loss is used for (its gradient) and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -147,3 +147,66 @@ def nan_hint(got: Any, case: ag.Case) -> str | None:
     if isinstance(got, torch.Tensor) and got.dim() == 0 and not bool(torch.isnan(got)):
         return NAN_HINT
     return "at ±inf the loss is inf as in PyTorch: inf - inf and 0 · inf are NaN, so avoid them in the formula."
+
+
+# ---------------------------------------------------------------- case builders: the grade cells' data, as tensors
+def loss_kwargs(reduction: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The loss's keywords: lists become float32 tensors (a weight, a pos_weight), reduction is added if named."""
+    kwargs = {k: torch.tensor(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return kwargs if reduction is None else {**kwargs, "reduction": reduction}
+
+
+def batch(
+    label: str,
+    shape: tuple[int, ...],
+    seed: int,
+    reduction: str | None = None,
+    *,
+    scale: float = 1.0,
+    dtype: torch.dtype | None = None,
+    **kwargs: Any,
+) -> ag.Case:
+    """A seeded random (input, target) pair of this shape: input from ``seed`` (times ``scale``), target from
+    ``seed + 1``, both converted to ``dtype`` if given; ``reduction`` and ``kwargs`` are the loss's keywords."""
+    x, y = ag.inputs.randn(*shape, seed=seed, scale=scale), ag.inputs.randn(*shape, seed=seed + 1)
+    if dtype is not None:
+        x, y = x.to(dtype), y.to(dtype)
+    return ag.Case(label, (x, y), loss_kwargs(reduction, kwargs))
+
+
+def batches(label: str, shape: tuple[int, ...], seed: int, reductions: Sequence[str], **options: Any) -> list[ag.Case]:
+    """:func:`batch` once per reduction, the reduction named in the label."""
+    return [batch(f'{label}, reduction="{r}"', shape, seed, r, **options) for r in reductions]
+
+
+def given(
+    label: str,
+    input: Sequence[float],
+    target: Sequence[float],
+    reduction: str | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    **kwargs: Any,
+) -> ag.Case:
+    """A case of literal values (lists become float32 tensors, then ``dtype``)."""
+    x, y = torch.tensor(input).to(dtype), torch.tensor(target).to(dtype)
+    return ag.Case(label, (x, y), loss_kwargs(reduction, kwargs))
+
+
+def given_cases(label: str, input: Sequence[float], target: Sequence[float], reductions: Sequence[str]) -> list:
+    """:func:`given` once per reduction, the reduction named in the label."""
+    return [given(f"{label}, reduction {r}", input, target, r) for r in reductions]
+
+
+def empty_cases(shapes: Sequence[tuple[int, ...]], reductions: Sequence[str] = ("mean", "sum", "none")) -> list:
+    """Empty (input, target) batches of these shapes in each reduction."""
+    return [ag.Case(f'an empty batch of shape {s}, reduction="{r}"', (torch.empty(s), torch.empty(s)), {"reduction": r})
+            for s in shapes for r in reductions]  # fmt: skip
+
+
+def check_unknown_reductions(fn: Callable, bad: Sequence[str], args: tuple, *, name: str | None = None,
+                             forbid: tuple[str, ...] = ()) -> None:  # fmt: skip
+    """Each reduction in ``bad`` raises ValueError, as in PyTorch."""
+    for b in bad:
+        ag.check_raises(fn, ag.Case(f'reduction="{b}"', args, {"reduction": b}), ValueError, name=name, forbid=forbid,
+                        why=REDUCTION_WHY)  # fmt: skip
