@@ -8,7 +8,12 @@ Grade cells call the names re-exported here; each concept has its module:
 * :mod:`.regression` — ``mse_loss``, ``l1_loss``, ``huber_loss``, ``MSELoss``;
 * :mod:`.binary` — ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``, ``bce_with_logits_grad``;
 * :mod:`.classes` — ``nll_loss``, ``cross_entropy``, ``cross_entropy_grad``, ``CrossEntropyLoss``;
-* :mod:`.divergence` — ``kl_div``.
+* :mod:`.divergence` — ``kl_div``;
+* :mod:`.multiclass` — the grade cells' checks of ``nll_loss``, ``cross_entropy`` and ``CrossEntropyLoss``, and
+  their case builders.
+
+The case builders (``batch``, ``given``, ``logits``, ``nll_case``, ``ce_case``, ``kl_case``...) turn a grade cell's
+data (a label, a shape, a seed, the loss's keywords) into cases, so that hidden cases stay data in the cells.
 """
 
 from autograder.lessons.losses.binary import (
@@ -67,7 +72,39 @@ from autograder.lessons.losses.common import (
     value_and_grad,
     weight_of,
 )
-from autograder.lessons.losses.divergence import KL_BAN, kl_hint, kl_reference, kl_swapped, kl_without_entropy
+from autograder.lessons.losses.divergence import (
+    KL_BAN,
+    check_kl_example,
+    check_kl_reductions,
+    check_kl_zero_probabilities,
+    kl_case,
+    kl_cases,
+    kl_hint,
+    kl_reference,
+    kl_swapped,
+    kl_without_entropy,
+)
+from autograder.lessons.losses.multiclass import (
+    ce_case,
+    ce_cases,
+    ce_example,
+    check_ce_large_logits,
+    check_ce_module_reduction_none,
+    check_ce_module_value_and_grad,
+    check_ce_module_weight_is_a_buffer,
+    check_ce_out_of_range,
+    check_ce_reduction_edges,
+    check_ce_values,
+    check_ce_weight,
+    check_nll_example,
+    check_nll_out_of_range,
+    check_nll_reduction_edges,
+    check_nll_values,
+    huge_logits,
+    nll_case,
+    nll_cases,
+    one_hot,
+)
 from autograder.lessons.losses.regression import (
     HUBER,
     HUBER_BAN,
@@ -100,5 +137,10 @@ __all__ = [
     "check_l1_reduction_edges", "check_huber_default_delta", "check_huber_delta", "check_huber_reduction_edges",
     "check_mse_module_scalar_for_backward", "check_mse_module_reduction", "check_bce_example", "check_bce_values",
     "check_bce_weight_and_reduction", "check_bce_logits_values", "check_bce_logits_example",
-    "check_bce_logits_weight_and_reduction", "check_bce_grad",
+    "check_bce_logits_weight_and_reduction", "check_bce_grad", "kl_case", "kl_cases", "check_kl_example",
+    "check_kl_reductions", "check_kl_zero_probabilities", "ce_case", "ce_cases", "ce_example", "huge_logits",
+    "nll_case", "nll_cases", "one_hot", "check_nll_example", "check_nll_values", "check_nll_reduction_edges",
+    "check_nll_out_of_range", "check_ce_values", "check_ce_large_logits", "check_ce_weight",
+    "check_ce_reduction_edges", "check_ce_out_of_range", "check_ce_module_value_and_grad",
+    "check_ce_module_weight_is_a_buffer", "check_ce_module_reduction_none",
 ]  # fmt: skip

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
 import autograder as ag
-from autograder.lessons.losses.common import same_value
+from autograder.lessons.losses.classes import probs
+from autograder.lessons.losses.common import check_unknown_reductions, loss_kwargs, same_value
 
 # ---------------------------------------------------------------- kl_div
 # PyTorch's kl_div with our default reduction (and without its 'mean' warning), hints
@@ -66,3 +68,52 @@ def kl_without_entropy(
     return kl_reference(input, target, reduction=reduction, log_target=log_target) - kl_reference(
         torch.zeros_like(input), target, reduction=reduction, log_target=log_target
     )
+
+
+# ---------------------------------------------------------------- the grade cells' checks
+def kl_case(
+    label: str,
+    n: int,
+    n_classes: int,
+    seed: int,
+    reduction: str | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    row: int | None = None,
+    **kwargs: Any,
+) -> ag.Case:
+    """Seeded distributions: the model's log q (from ``seed``) and the target p (from ``seed + 1``), (n, C), in
+    ``dtype``; ``row`` keeps one 1-D distribution of each."""
+    lq, p = probs(n, n_classes, seed).log().to(dtype), probs(n, n_classes, seed + 1).to(dtype)
+    args = (lq, p) if row is None else (lq[row], p[row])
+    return ag.Case(label, args, loss_kwargs(reduction, kwargs))
+
+
+def kl_cases(label: str, n: int, n_classes: int, seed: int, reductions: Sequence[str], **options: Any) -> list:
+    """:func:`kl_case` once per reduction, the reduction named in the label."""
+    return [kl_case(f'{label}, reduction "{r}"', n, n_classes, seed, r, **options) for r in reductions]
+
+
+def check_kl_example(kl_div: Callable) -> None:
+    """kl_div(log q, p) equals F.kl_div(..., reduction="batchmean") on two small rows and on random distributions."""
+    q = torch.tensor([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]])
+    p = torch.tensor([[0.4, 0.4, 0.2], [0.3, 0.3, 0.4]])
+    cases = [ag.Case("log q and p of two 3-class rows, reduction batchmean", (q.log(), p), {"reduction": "batchmean"}),
+             kl_case("(16, 5) random distributions, reduction batchmean", 16, 5, 40, "batchmean")]  # fmt: skip
+    ag.check_function(kl_div, kl_reference, cases, forbid=KL_BAN, allowed_hint="torch.xlogy and arithmetic",
+                      diagnose=kl_hint)  # fmt: skip
+
+
+def check_kl_reductions(kl_div: Callable, cases: Sequence[ag.Case]) -> None:
+    """An unknown reduction raises ValueError; kl_div equals F.kl_div on the cases."""
+    check_unknown_reductions(kl_div, ["avg"], kl_case("", 16, 5, 42).args, forbid=KL_BAN)
+    ag.check_function(kl_div, kl_reference, cases, forbid=KL_BAN, diagnose=kl_hint)
+
+
+def check_kl_zero_probabilities(kl_div: Callable) -> None:
+    """A target probability of exactly 0 contributes 0 (0·log 0 = 0), not nan."""
+    lq = probs(4, 4, seed=44).log()
+    p = torch.tensor([[0.0, 0.5, 0.5, 0.0], [1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.9, 0.1]])
+    cases = [ag.Case("targets with exact zeros, reduction none", (lq, p), {"reduction": "none"}),
+             ag.Case("targets with exact zeros, reduction batchmean", (lq, p))]  # fmt: skip
+    ag.check_function(kl_div, kl_reference, cases, forbid=KL_BAN, diagnose=kl_hint)
