@@ -245,3 +245,9 @@ def check_bce_grad(bce_with_logits_grad: Callable, cases: Sequence[ag.Case]) -> 
     """bce_with_logits_grad equals autograd's gradient of the mean loss on the cases, without autograd."""
     ag.check_function(bce_with_logits_grad, bce_grad_reference, cases, forbid=BCE_BAN + AUTOGRAD_BAN,
                       allowed_hint="torch.sigmoid and arithmetic", diagnose=bce_grad_hint)  # fmt: skip
+
+
+def edge_logit_cases(targets: Sequence[float]) -> list[ag.Case]:
+    """:func:`edge_logits` once per target value, the values named in the label."""
+    label = "edge logits (0, ±1e-7, ±1, ±20, ±88.7, ±89.5, ±1e4) with target {}"
+    return [edge_logits(label.format(t), t) for t in targets]

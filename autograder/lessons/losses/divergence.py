@@ -10,7 +10,7 @@ import torch
 
 import autograder as ag
 from autograder.lessons.losses.classes import probs
-from autograder.lessons.losses.common import check_unknown_reductions, loss_kwargs, same_value
+from autograder.lessons.losses.common import check_gradient, check_unknown_reductions, loss_kwargs, same_value
 
 # ---------------------------------------------------------------- kl_div
 # PyTorch's kl_div with our default reduction (and without its 'mean' warning), hints
@@ -117,3 +117,20 @@ def check_kl_zero_probabilities(kl_div: Callable) -> None:
     cases = [ag.Case("targets with exact zeros, reduction none", (lq, p), {"reduction": "none"}),
              ag.Case("targets with exact zeros, reduction batchmean", (lq, p))]  # fmt: skip
     ag.check_function(kl_div, kl_reference, cases, forbid=KL_BAN, diagnose=kl_hint)
+
+
+def check_kl_log_target(kl_div: Callable) -> None:
+    """With log_target=True the target holds log-probabilities: kl_div equals F.kl_div in "none" and "batchmean"."""
+    lq, lp = probs(16, 5, seed=45).log(), probs(16, 5, seed=46).log()
+    cases = [ag.Case(f'log-probability targets, reduction "{r}"', (lq, lp), {"reduction": r, "log_target": True})
+             for r in ("none", "batchmean")]  # fmt: skip
+    ag.check_function(kl_div, kl_reference, cases, forbid=KL_BAN, diagnose=kl_hint)
+
+
+def check_kl_gradient(kl_div: Callable) -> None:
+    """kl_div stays connected to input: .backward() through it gives F.kl_div's gradient, log_target too."""
+    lq, p = kl_case("", 10, 4, 95).args
+    cases = [ag.Case("(10, 4) distributions, reduction batchmean", (lq, p)),
+             ag.Case('(10, 4) distributions, log_target=True, reduction "none"', (lq, p.log()),
+                     {"log_target": True, "reduction": "none"})]  # fmt: skip
+    check_gradient(kl_div, kl_reference, cases, name="kl_div", forbid=KL_BAN)

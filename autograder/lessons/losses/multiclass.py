@@ -16,6 +16,8 @@ from autograder.lessons.losses.classes import (
     NLL,
     NLL_BAN,
     RANGE_WHY,
+    ce_grad_hint,
+    ce_grad_reference,
     ce_hint,
     ce_module_reference,
     class_loss_hint,
@@ -23,7 +25,13 @@ from autograder.lessons.losses.classes import (
     log_probs,
     probs,
 )
-from autograder.lessons.losses.common import check_gradient, check_unknown_reductions, loss_kwargs, value_and_grad
+from autograder.lessons.losses.common import (
+    AUTOGRAD_BAN,
+    check_gradient,
+    check_unknown_reductions,
+    loss_kwargs,
+    value_and_grad,
+)
 
 
 # ---------------------------------------------------------------- case builders
@@ -231,3 +239,46 @@ def check_ce_module_reduction_none(cls: Callable) -> None:
     cases = [ce_case(f"{shown} on (12, 4) logits", 12, 4, 54, scale=2)]
     ag.check_function(criterion, reference, cases, name=shown, forbid=CE_BAN)
     check_gradient(criterion, reference, cases, name=shown, forbid=CE_BAN)
+
+
+# ---------------------------------------------------------------- gradients: through autograd, and by hand
+def check_nll_gradient(nll_loss: Callable) -> None:
+    """nll_loss stays connected to input: .backward() through it gives F.nll_loss's gradient, with a class weight."""
+    cases = [nll_case("(10, 4) log-probabilities", 10, 4, 90),
+             nll_case('(10, 4) log-probabilities with weight [1, 3, 0.5, 2], reduction "none"', 10, 4, 90, "none",
+                      weight=[1.0, 3.0, 0.5, 2.0])]  # fmt: skip
+    check_gradient(nll_loss, NLL, cases, name="nll_loss", forbid=NLL_BAN)
+
+
+def check_ce_gradient(cross_entropy: Callable) -> None:
+    """cross_entropy stays connected to input: .backward() gives F.cross_entropy's gradient, for class indices (with
+    label smoothing) and for probabilities."""
+    x, y = ce_case("", 10, 4, 92, scale=2).args
+    cases = [ag.Case("(10, 4) logits, class indices, label_smoothing 0.1", (x, y), {"label_smoothing": 0.1}),
+             ag.Case('(10, 4) logits, probability targets, reduction "sum"', (x, probs(10, 4, seed=94)),
+                     {"reduction": "sum"})]  # fmt: skip
+    check_gradient(cross_entropy, CE, cases, name="cross_entropy", forbid=CE_BAN)
+
+
+def given_classes(label: str, logits: Sequence[Sequence[float]], target: Sequence[int], **kwargs: Any) -> ag.Case:
+    """A case of literal logits (float32) and class indices (int64)."""
+    return ag.Case(label, (torch.tensor(logits), torch.tensor(target)), loss_kwargs(None, kwargs))
+
+
+def ce_grad_cases() -> list[ag.Case]:
+    """The visible cases of cross_entropy_grad: the example (a row near 1000 in it), random logits in float32 and
+    float64, logits near 1000."""
+    example = [[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1000.0, 999.0, 998.0]]
+    near_1000 = (1000 + ag.inputs.randn(8, 3, seed=34), labels(8, 3, seed=35))
+    return [
+        given_classes("the 3 x 3 example of Exercise 2", example, [0, 1, 2]),
+        ce_case("(32, 10) random logits", 32, 10, 30, scale=3),
+        ce_case("(6, 4) float64 logits", 6, 4, 32, dtype=torch.float64),
+        ag.Case("(8, 3) logits near 1000", near_1000),
+    ]
+
+
+def check_ce_grad(cross_entropy_grad: Callable, cases: Sequence[ag.Case]) -> None:
+    """cross_entropy_grad equals autograd's gradient of the mean cross-entropy on the cases, without autograd."""
+    ag.check_function(cross_entropy_grad, ce_grad_reference, cases, forbid=CE_BAN + AUTOGRAD_BAN,
+                      allowed_hint="torch.softmax and a one-hot of the targets", diagnose=ce_grad_hint)  # fmt: skip

@@ -167,3 +167,9 @@ def check_mse_module_reduction(cls: Callable) -> None:
     for red in ("sum", "none"):
         ag.check_function(ag.construct(cls, reduction=red, forbid=MSE_BAN), nn.MSELoss(reduction=red), [case],
                           name=f'MSELoss(reduction="{red}")', forbid=MSE_BAN)  # fmt: skip
+
+
+def check_mse_empty_batch(mse_loss: Callable) -> None:
+    """Empty batches as F.mse_loss ("mean" is nan, "sum" 0, "none" keeps the shape); NaN and ±inf as F.mse_loss."""
+    ag.check_function(mse_loss, MSE, empty_cases([(0,), (0, 3)]), forbid=MSE_BAN, diagnose=reduction_hint(MSE))
+    ag.check_function(mse_loss, MSE, nan_cases(), forbid=MSE_BAN, diagnose=nan_hint)
