@@ -42,6 +42,7 @@ def one_hot(n: int, n_classes: int, seed: int) -> torch.Tensor:
 
 def _case(label: str, x: torch.Tensor, n: int, n_classes: int, seed: int, reduction: str | None, *,
           soft: bool, target: Any, weight: Any, kwargs: dict[str, Any]) -> ag.Case:  # fmt: skip
+    """The case of input ``x``: targets drawn from ``seed + 1`` unless given (a class for all, or a tensor)."""
     if target is None:
         target = probs(n, n_classes, seed + 1) if soft else labels(n, n_classes, seed + 1)
     elif isinstance(target, int):
