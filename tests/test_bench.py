@@ -124,7 +124,8 @@ def test_fashion_baseline_compares_the_residual_cnn(capsys: pytest.CaptureFixtur
     assert figures["ratio"] == pytest.approx(
         figures["course_seconds_per_epoch"] / figures["plain_seconds_per_epoch"], rel=0.01
     )
-    assert figures["course_test_accuracy"] == result["test_accuracy"] == result["models"][resnet.RESIDUAL]["test_accuracy"]
+    residual = result["models"][resnet.RESIDUAL]
+    assert figures["course_test_accuracy"] == result["test_accuracy"] == residual["test_accuracy"]
 
 
 @pytest.mark.slow
