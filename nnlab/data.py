@@ -114,29 +114,34 @@ def _as_dataset(
     device: torch.device | str,
     validation: int,
 ) -> MNIST:
-    def images(a: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(a).to(torch.float32).div_(255.0).unsqueeze(1)
+    """Split and cut the uint8 arrays first, then convert only the images kept (a quarter of the bytes to move)."""
+
+    def images(a: torch.Tensor) -> torch.Tensor:
+        x = a.to(torch.float32).div_(255.0).unsqueeze(1)
         return x if mean_std is None else x.sub_(mean_std[0]).div_(mean_std[1])
 
-    data = MNIST(
-        images(arrays["x_train"]),
-        torch.from_numpy(arrays["y_train"].astype(np.int64)),
-        images(arrays["x_test"]),
-        torch.from_numpy(arrays["y_test"].astype(np.int64)),
-    )
+    raw = MNIST(*(torch.from_numpy(arrays[k]) for k in ("x_train", "y_train", "x_test", "y_test")))
     if validation:
-        x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, validation)
-        data = MNIST(x_train, y_train, data.x_test, data.y_test, x_val, y_val)
+        x_train, y_train, x_val, y_val = split_validation(raw.x_train, raw.y_train, validation)
+        raw = MNIST(x_train, y_train, raw.x_test, raw.y_test, x_val, y_val)
     if subset is not None:
         few = max(1, subset // 6)
-        data = MNIST(
-            data.x_train[:subset],
-            data.y_train[:subset],
-            data.x_test[:few],
-            data.y_test[:few],
-            None if data.x_val is None else data.x_val[:few],
-            None if data.y_val is None else data.y_val[:few],
+        raw = MNIST(
+            raw.x_train[:subset],
+            raw.y_train[:subset],
+            raw.x_test[:few],
+            raw.y_test[:few],
+            None if raw.x_val is None else raw.x_val[:few],
+            None if raw.y_val is None else raw.y_val[:few],
         )
+    data = MNIST(
+        images(raw.x_train),
+        raw.y_train.long(),
+        images(raw.x_test),
+        raw.y_test.long(),
+        None if raw.x_val is None else images(raw.x_val),
+        None if raw.y_val is None else raw.y_val.long(),
+    )
     fields = (data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
     return MNIST(*(None if t is None else t.to(device) for t in fields))
 

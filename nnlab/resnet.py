@@ -216,6 +216,15 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "LightCNN(16, 32)": lambda: cnn.LightCNN((16, 32)),
     "ResNetSmall(24, 48)": lambda: ResNetSmall((24, 48)),
 }
+#: the model the targets are about
+RESIDUAL = "ResNetSmall(24, 48)"
+
+
+def plain_setup(fast: bool = False) -> tuple[nn.Module, data.MNIST]:
+    """The residual CNN, freshly initialised, and the Fashion-MNIST training part the benchmark trains on."""
+    rec = recipe(fast)
+    nnlab.set_seed(rec.seed)
+    return MODELS[RESIDUAL](), data.load_fashion_mnist(subset=rec.subset, validation=rec.validation)
 
 
 def benchmark(fast: bool = False) -> dict:
@@ -245,7 +254,7 @@ def benchmark(fast: bool = False) -> dict:
             "parameters": n_params,
             "threads": h["threads"],
         }
-    res = results["ResNetSmall(24, 48)"]
+    res = results[RESIDUAL]
     plain = default_settings_ratio(device, rec)
     print(f"residual CNN: {res['test_accuracy']:.4f} in {res['train_seconds']:.1f} s (target >= 0.92 in <= 90 s); "
           f"a training step with PyTorch's defaults (NCHW) takes {plain:.2f}x the recipe's", flush=True)  # fmt: skip

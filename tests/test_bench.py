@@ -10,7 +10,7 @@ import nbformat
 import pytest
 import torch
 
-from nnlab import baseline, bench, cpu
+from nnlab import baseline, bench, cpu, resnet
 
 
 def test_pick_threads_keeps_the_faster_count(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,6 +113,19 @@ def test_mlp_baseline_prints_the_comparison(capsys: pytest.CaptureFixture[str]) 
         figures["course_seconds_per_epoch"] / figures["plain_seconds_per_epoch"], rel=0.01
     )
     assert "ratio" in out and 0.0 < result["test_accuracy"] <= 1.0 and "validation_accuracy" in result
+
+
+def test_fashion_baseline_compares_the_residual_cnn(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["cnn", "--dataset", "fashion", "--baseline", "--fast"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    figures = result["baseline"]
+    assert result["dataset"] == "fashion_mnist" and "residual CNN on Fashion-MNIST" in out
+    assert figures["ratio"] == pytest.approx(
+        figures["course_seconds_per_epoch"] / figures["plain_seconds_per_epoch"], rel=0.01
+    )
+    residual = result["models"][resnet.RESIDUAL]
+    assert figures["course_test_accuracy"] == result["test_accuracy"] == residual["test_accuracy"]
 
 
 @pytest.mark.slow
