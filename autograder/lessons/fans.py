@@ -10,8 +10,8 @@ from typing import Any
 import torch
 
 from autograder import reference
-from autograder.checks import Case
-from autograder.lessons.initialization import check_distribution
+from autograder.checks import Case, check_function
+from autograder.lessons.initialization import INIT_BAN, check_distribution, expect_value_error
 from autograder.reference import pristine
 
 # ---------------------------------------------------------------- references: fans, gains, stds and mistakes
@@ -129,6 +129,25 @@ def diagnose_gain(got: Any, case: Case) -> str | None:
 
 
 # ---------------------------------------------------------------- the grade cells' weights and checks
+
+
+def check_fans(student: Callable, layers: dict[str, torch.nn.Module]) -> None:
+    """calculate_fan_in_and_fan_out of each layer's weight (by the layer's text) equals PyTorch's."""
+    cases = [
+        Case(f"{text}.weight of shape {tuple(m.weight.shape)}", (m.weight.detach(),))
+        for text, m in layers.items()
+    ]
+    check_function(student, "torch.nn.init._calculate_fan_in_and_fan_out", cases, forbid=INIT_BAN,
+                   diagnose=diagnose_fans)  # fmt: skip
+
+
+def check_too_few_dims(student: Callable, tensors: dict[str, torch.Tensor]) -> None:
+    """calculate_fan_in_and_fan_out of each tensor (by its text) raises ValueError with a message."""
+    for text, tensor in tensors.items():
+        expect_value_error(student, tensor, name="calculate_fan_in_and_fan_out",
+                           label=f"calculate_fan_in_and_fan_out({text})",
+                           why="a tensor with fewer than 2 dimensions has no fan-in and fan-out")  # fmt: skip
+
 
 #: the weight shapes of a Linear(100, 250), a Conv2d(32, 48, 3), a Conv1d(16, 128, 5) and a Conv3d(8, 32, 3)
 #: layer (fans chosen so that different mistakes give different stds)
