@@ -144,8 +144,7 @@ def diagnose_gain(got: Any, case: Case) -> str | None:
 def check_fans(student: Callable, layers: dict[str, torch.nn.Module]) -> None:
     """calculate_fan_in_and_fan_out of each layer's weight (by the layer's text) equals PyTorch's."""
     cases = [
-        Case(f"{text}.weight of shape {tuple(m.weight.shape)}", (m.weight.detach(),))
-        for text, m in layers.items()
+        Case(f"{text}.weight of shape {tuple(m.weight.shape)}", (m.weight.detach(),)) for text, m in layers.items()
     ]
     check_function(student, "torch.nn.init._calculate_fan_in_and_fan_out", cases, forbid=INIT_BAN,
                    diagnose=diagnose_fans)  # fmt: skip

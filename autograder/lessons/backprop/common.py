@@ -57,7 +57,6 @@ def check_parts(
                 raise ag.CheckFailed(f"{failure}" + (f"\nLikely cause: {cause}" if cause else "")) from None
 
 
-
 def close_to(got: Any, expected: Any, tol: Any = 1e-06) -> bool:
     """True when got is a tensor of expected's shape with nearly the same values (used to name a likely mistake)."""
     with ag.pristine():
