@@ -10,8 +10,18 @@ from typing import Any
 import torch
 
 from autograder import reference
-from autograder.checks import Case
-from autograder.lessons.initialization import check_distribution
+from autograder.checks import Case, CheckFailed, check, check_function
+from autograder.lessons.initialization import (
+    INIT_BAN,
+    call_init,
+    check_distribution,
+    check_generator,
+    check_in_place,
+    describe,
+    expect_value_error,
+    fresh,
+    shape_text,
+)
 from autograder.reference import pristine
 
 # ---------------------------------------------------------------- references: fans, gains, stds and mistakes
@@ -130,6 +140,24 @@ def diagnose_gain(got: Any, case: Case) -> str | None:
 
 # ---------------------------------------------------------------- the grade cells' weights and checks
 
+
+def check_fans(student: Callable, layers: dict[str, torch.nn.Module]) -> None:
+    """calculate_fan_in_and_fan_out of each layer's weight (by the layer's text) equals PyTorch's."""
+    cases = [
+        Case(f"{text}.weight of shape {tuple(m.weight.shape)}", (m.weight.detach(),)) for text, m in layers.items()
+    ]
+    check_function(student, "torch.nn.init._calculate_fan_in_and_fan_out", cases, forbid=INIT_BAN,
+                   diagnose=diagnose_fans)  # fmt: skip
+
+
+def check_too_few_dims(student: Callable, tensors: dict[str, torch.Tensor]) -> None:
+    """calculate_fan_in_and_fan_out of each tensor (by its text) raises ValueError with a message."""
+    for text, tensor in tensors.items():
+        expect_value_error(student, tensor, name="calculate_fan_in_and_fan_out",
+                           label=f"calculate_fan_in_and_fan_out({text})",
+                           why="a tensor with fewer than 2 dimensions has no fan-in and fan-out")  # fmt: skip
+
+
 #: the weight shapes of a Linear(100, 250), a Conv2d(32, 48, 3), a Conv1d(16, 128, 5) and a Conv3d(8, 32, 3)
 #: layer (fans chosen so that different mistakes give different stds)
 LINEAR, CONV2D, CONV1D, CONV3D = (250, 100), (48, 32, 3, 3), (128, 16, 5), (32, 8, 3, 3, 3)
@@ -164,3 +192,40 @@ def check_kaiming(fn: Callable, name: str, shape: tuple[int, ...], kind: str, **
     params = (-math.sqrt(3) * std, math.sqrt(3) * std) if kind == "uniform" else (0.0, std)
     check_distribution(fn, shape, kind, params, name=name, kwargs=kwargs, tensor_text=weight_text(shape),
                        causes=kaiming_causes(shape, **kwargs), **options)  # fmt: skip
+
+
+# ---------------------------------------------------------------- torch.nn.init's rules, a zero-element tensor included
+
+#: weights with no elements, each with the keyword arguments that make its fan 0 where a fan is divided by
+ZERO_ELEMENT = {
+    "xavier": [((4, 0), {}), ((0, 3, 3, 3), {})],
+    "kaiming": [((4, 0), {}), ((0, 3), {"mode": "fan_out"})],
+}
+ZERO_ELEMENT_WHY = (
+    "A weight with no elements (a dimension of size 0, as in nn.Linear(0, 4)) has nothing to fill: torch.nn.init "
+    "returns it as it is (initializing a zero-element tensor is a no-op), and no std is computed from a fan of 0."
+)
+
+
+def check_zero_element(fn: Callable, name: str) -> None:
+    """A tensor with no elements comes back as it is, the same object, without an error (a fan of 0 is not divided
+    by), as torch.nn.init does."""
+    for shape, kwargs in ZERO_ELEMENT["kaiming" if name.startswith("kaiming") else "xavier"]:
+        tensor = fresh(*shape)
+        label = describe(name, shape_text(shape), (), kwargs)
+        try:
+            out = call_init(fn, tensor, name=name, label=label, **kwargs)
+        except CheckFailed as failure:
+            if not str(failure).startswith(f"`{name}` raised "):  # not implemented, a forbidden call, a time-out
+                raise
+            raise CheckFailed(f"{failure}\n{ZERO_ELEMENT_WHY}") from None
+        check(out is tensor, f"{label} returned {type(out).__name__}, not the tensor it was given. {ZERO_ELEMENT_WHY}")
+
+
+def check_rules(fn: Callable, name: str, **kwargs: Any) -> None:
+    """The rules of torch.nn.init: in place (same object, same memory, views), no autograd on an nn.Parameter, fresh
+    values per call, reproducible with a seeded generator (called with ``kwargs``), a zero-element tensor returned
+    as it is."""
+    check_in_place(fn, name=name)
+    check_generator(fn, name=name, **kwargs)
+    check_zero_element(fn, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -149,3 +150,54 @@ def check_trains(cls: type) -> None:
         grad = getattr(layer, name).grad
         ag.check(grad is not None, f"after backward, self.{name} has no gradient: use it (the Parameter) in forward.")
         ag.compare(grad, expected, name="Linear", case=ag.Case(label), what=f"gradient of self.{name}")
+
+
+def check_neuron_batches(student: Callable, cases: Sequence[tuple]) -> None:
+    """neuron matches activation(x @ w + b) on each case ``(label, N, D, b, activation)``: the first N rows and D
+    columns of a seeded (64, 5) batch and the first D weights of a seeded (5,) w; ``activation`` is a callable or
+    the dotted name of PyTorch's function."""
+    x, w = ag.inputs.randn(64, 5, seed=1), ag.inputs.randn(5, seed=2)
+    built = [
+        ag.Case(label, (x[:n, :d], w[:d], b, ag.reference.get(f) if isinstance(f, str) else f))
+        for label, n, d, b, f in cases
+    ]
+    ag.check_function(student, neuron_reference, built)
+
+
+def _linear_args(shape: tuple[int, ...], out: int, seed: int, layout: str = "contiguous") -> tuple[torch.Tensor, ...]:
+    """Seeded input of ``shape`` (seed), weight (out, in) (seed + 1) and bias (out,) (seed + 2), laid out as
+    ``layout``: "contiguous", "transposed" (a 2-D view of the transposed draw), "channels_last" or "float64"."""
+    r, dtype = ag.inputs.randn, torch.float64 if layout == "float64" else torch.float32
+    x = r(*shape[::-1], seed=seed, dtype=dtype).T if layout == "transposed" else r(*shape, seed=seed, dtype=dtype)
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, r(out, shape[-1], seed=seed + 1, dtype=dtype), r(out, seed=seed + 2, dtype=dtype)
+
+
+def check_linear_batches(student: Callable, cases: Sequence[tuple]) -> None:
+    """linear matches F.linear on each case ``(label, input shape, out_features, seed[, layout])`` (see
+    :func:`_linear_args`), without calling PyTorch's linear."""
+    built = [ag.Case(label, _linear_args(shape, out, seed, *layout)) for label, shape, out, seed, *layout in cases]
+    ag.check_function(student, "torch.nn.functional.linear", built, forbid=LINEAR_BAN, allowed_hint="@ and +")
+
+
+def check_mlp(cls: type, sizes: list[int], activation: type[nn.Module] | None = None, note: str = "") -> None:
+    """MLP(sizes[, activation]) computes what the equivalent nn.Sequential computes on a seeded (7, in) batch;
+    without ``activation`` the class's default (ReLU) is used, and ``note`` is added to the name shown."""
+    x = ag.inputs.randn(7, sizes[0], seed=31, scale=2.0)
+    given = () if activation is None else (activation,)
+    name = f"MLP({sizes}" + "".join(f", nn.{a.__name__}" for a in given) + ")" + (f" ({note})" if note else "")
+    ag.check_module_matches(ag.construct(cls, sizes, *given), reference_mlp(sizes, *given),
+                            [ag.Case(f"a (7, {sizes[0]}) batch", (x,))], name=name)  # fmt: skip
+
+
+def check_frozen_and_shared(student: Callable) -> None:
+    """count_parameters leaves out a frozen weight and counts a layer used twice once."""
+    frozen = reference_mlp([6, 5, 4])
+    frozen[0].weight.requires_grad_(False)
+    shared = nn.Linear(4, 4)
+    cases = [
+        ag.Case("an MLP whose first weight is frozen", (frozen,)),
+        ag.Case("nn.Sequential(shared, nn.ReLU(), shared)", (nn.Sequential(shared, nn.ReLU(), shared),)),
+    ]
+    ag.check_function(student, trainable_scalars, cases)

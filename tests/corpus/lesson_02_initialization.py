@@ -528,6 +528,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 @correct("kaiming_uniform_", "torch.rand stretched to [-b, b], copied in")
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if 0 in tensor.shape:  # an empty weight: nothing to fill, as in torch.nn.init
+        return tensor
     fans = dict(zip(("fan_in", "fan_out"), calculate_fan_in_and_fan_out(tensor)))  # noqa: F821
     if mode not in fans:
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
@@ -589,6 +591,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 @correct("kaiming_normal_", "variance first, then its square root; torch.randn copied in")
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if min(tensor.shape) == 0:  # an empty weight: nothing to fill, as in torch.nn.init
+        return tensor
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', not {mode!r}")
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821

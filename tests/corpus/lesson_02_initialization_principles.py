@@ -102,6 +102,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 @correct("kaiming_uniform_", "gain computed inline from a and the nonlinearity, bound from the std")
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if tensor.numel() == 0:  # nothing to fill (and a fan may be 0)
+        return tensor
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode {mode!r} is not supported: use 'fan_in' or 'fan_out'")
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
@@ -124,3 +126,61 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity in ("linear", "sigmoid") or nonlinearity.startswith(("conv", "conv_transpose")):
         return 1.0
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+# ---------------------------------------------------------------- a zero-element weight: torch.nn.init returns it
+
+
+@wrong("kaiming_uniform_", "no zero-element case: a weight of shape (4, 0) has fan_in 0, and sqrt(0) is divided by")
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode {mode!r} is not supported: use 'fan_in' or 'fan_out'")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)  # noqa: F821
+    with torch.no_grad():
+        return tensor.uniform_(-bound, bound, generator=generator)
+
+
+@wrong("kaiming_normal_", "no zero-element case: an empty weight's fan is 0, and sqrt(0) is divided by")
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode {mode!r} is not supported: use 'fan_in' or 'fan_out'")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)  # noqa: F821
+    with torch.no_grad():
+        return tensor.normal_(0.0, std, generator=generator)
+
+
+@wrong("kaiming_normal_", "an empty weight answered with a new empty tensor instead of the one given")
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if tensor.numel() == 0:
+        return torch.empty_like(tensor)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode {mode!r} is not supported: use 'fan_in' or 'fan_out'")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)  # noqa: F821
+    with torch.no_grad():
+        return tensor.normal_(0.0, std, generator=generator)
+
+
+@wrong("xavier_uniform_", "the bound as sqrt(6 / fan_in) / sqrt(1 + fan_out / fan_in): divides by a fan_in of 0")
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
+    bound = gain * math.sqrt(6.0 / fan_in) / math.sqrt(1 + fan_out / fan_in)
+    with torch.no_grad():
+        return tensor.uniform_(-bound, bound, generator=generator)
+
+
+@correct("kaiming_normal_", "an empty weight returned early with PyTorch's warning")
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if 0 in tensor.shape:
+        import warnings
+
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode {mode!r} is not supported: use 'fan_in' or 'fan_out'")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)  # noqa: F821
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)  # noqa: F821
+    with torch.no_grad():
+        return tensor.normal_(0.0, std, generator=generator)

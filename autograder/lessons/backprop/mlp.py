@@ -1,9 +1,8 @@
-"""Lesson 05, backpropagation by hand: what the grade cells of ``05a_chain_rule`` and ``05b_mlp_by_hand``
-forbid (autograd), compare with (autograd's gradients) and diagnose."""
+"""Lesson 05b, ``mlp_forward`` and ``mlp_backward``: a seeded network and batch, PyTorch's forward pass and
+autograd's gradients, the likely mistakes, and the cache checked by the use a backward pass makes of it."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -11,166 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import autograder as ag
-
-# ---------------------------------------------------------------- backward_references
-# what a backward function may not call, and the references computed by autograd
-AUTOGRAD_BAN = ag.AUTOGRAD
-BY_HAND = "tensor operations (@, *, .sum, .T), following the formulas above"
-
-
-def autograd_vjp(forward: Callable) -> Callable:
-    """reference(grad_output, *inputs) = the gradients of sum(grad_output * forward(*inputs)), by autograd."""
-
-    def reference(grad_output: torch.Tensor, *inputs: Any) -> Any:
-        leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
-        return torch.autograd.grad(forward(*leaves), leaves, grad_output)
-
-    return reference
-
-
-def close(got: Any, expected: Any) -> bool:
-    """True when got is a tensor of expected's shape with nearly the same values (used to name a likely mistake)."""
-    with ag.pristine():
-        return (
-            isinstance(got, torch.Tensor)
-            and got.shape == expected.shape
-            and bool(torch.allclose(got.detach().double(), expected.double(), rtol=1e-4, atol=1e-5))
-        )
-
-
-def check_parts(
-    student: Any, reference: Any, cases: Any, parts: Any, *, diagnose: Callable = None, **options: Any
-) -> Any:
-    """Like ag.check_function for a function that returns a tuple, naming each part (grad_weight, ...) when wrong."""
-    name = student.__name__
-    for case in cases:
-        got = ag.call_student(student, case, name=name, **options)
-        ag.check(
-            isinstance(got, tuple | list) and len(got) == len(parts),
-            f"`{name}` should return a tuple ({', '.join(parts)}); it returned {type(got).__name__} on {case.label}.",
-        )
-        expected = ag.checks.run_reference(reference, case)
-        native = ag.checks.run_reference(reference, case, float64=False)
-        for part, g, e, n in zip(parts, got, expected, native):
-            try:
-                ag.compare(g, e, name=name, case=case, expected_native=n, what=part)
-            except ag.CheckFailed as failure:
-                cause = diagnose(got, case) if diagnose else None
-                raise ag.CheckFailed(f"{failure}" + (f"\nLikely cause: {cause}" if cause else "")) from None
-
-
-LINEAR_PARTS = ("grad_input", "grad_weight", "grad_bias")
-
-
-def linear_backward_reference(grad_output: torch.Tensor, input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    bias = torch.zeros(weight.shape[0], dtype=weight.dtype)
-    return autograd_vjp(ag.reference.get("torch.nn.functional.linear"))(grad_output, input, weight, bias)
-
-
-def linear_backward_diagnosis(got: Any, case: ag.Case) -> str | None:
-    grad_input, grad_weight, grad_bias = ag.checks.run_reference(linear_backward_reference, case)
-    n = case.args[1].numel() // case.args[1].shape[-1]
-    if n > 1 and close(got[2], grad_bias / n):
-        return "grad_bias is the batch mean; every sample uses the same bias, so their gradients add up."
-    if close(got[1], grad_weight.T) and not close(got[1], grad_weight):
-        return "grad_weight is transposed: it has the weight's layout (out, in), so grad_output comes first."
-    if close(got[1], grad_weight / n) and n > 1:
-        return "grad_weight is divided by the batch size; a weight's gradient is the sum over the samples."
-    return None
-
-
-# ---------------------------------------------------------------- cross_entropy_examples
-# example logits and targets shared by 05a's softmax demos and tests
-EXAMPLE_LOGITS = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [-1.0, 3.0, 1.0]])
-EXAMPLE_TARGET = torch.tensor([0, 1, 2, 0])
-
-
-# ---------------------------------------------------------------- numerical_references
-# what the exercises may not call, the exact gradient by autograd, and test functions
-
-
-def autograd_gradient(f: Any, x: torch.Tensor, eps: float | None = None) -> Any:
-    """The exact gradient of f at x, in float64, by autograd (eps is ignored)."""
-    leaf = x.detach().to(torch.float64).clone().requires_grad_(True)
-    return torch.autograd.grad(f(leaf), leaf)[0]
-
-
-def wavy(x: torch.Tensor) -> Any:
-    """A curved test function: sum(sin(2x) + x²/2)."""
-    return (torch.sin(2 * x) + 0.5 * x**2).sum()
-
-
-def coupled(x: torch.Tensor) -> Any:
-    """A test function whose elements interact: logsumexp of all elements plus products of neighbours."""
-    v = x.flatten()
-    return torch.logsumexp(v, 0) + (v[:-1] * v[1:]).sum()
-
-
-def cube(x: torch.Tensor) -> Any:
-    """sum(x³), whose central difference is exactly 3x² + eps² (the eps² is the truncation error)."""
-    return (x**3).sum()
-
-
-def numerical_gradient_diagnosis(got: Any, case: ag.Case) -> str | None:
-    f, x = case.args
-    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
-        return None
-    if got.dtype != torch.float64:
-        return "return float64 whatever x's dtype: convert x with x.double() (or .to(torch.float64)) first."
-    expected = autograd_gradient(f, x)
-    if x.numel() > 1 and bool((got == got.flatten()[0]).all()):
-        return "every element got the same value: perturb one element at a time, the others fixed."
-    if close_to(got, 2 * expected):
-        return "x + eps and x - eps are 2 eps apart: divide the difference by 2 eps."
-    if x.dtype == torch.float32:
-        return "x is float32 here: convert it to float64 before perturbing it (float32 rounds x ± 1e-6)."
-    error = float((got - expected).abs().max())
-    if 1e-8 < error < 1e-4:
-        return "an error of the order of eps is what a one-sided difference makes: use the central difference."
-    return None
-
-
-def central_difference_diagnosis(got: Any, case: ag.Case) -> str | None:
-    x, eps = case.args[1].double(), case.kwargs["eps"]
-    if close_to(got, 3 * x**2 + 3 * x * eps + eps**2) or close_to(got, 3 * x**2 - 3 * x * eps + eps**2):
-        return "this is a one-sided difference, whose error is proportional to eps: use f(x + eps) and f(x - eps)."
-    if close_to(got, 3 * x**2):
-        return "the eps argument is not used: perturb by the eps the caller passes."
-    return None
-
-
-def close_to(got: Any, expected: Any, tol: Any = 1e-06) -> bool:
-    """True when got is a tensor of expected's shape with nearly the same values (used to name a likely mistake)."""
-    with ag.pristine():
-        return (
-            isinstance(got, torch.Tensor)
-            and got.shape == expected.shape
-            and bool(torch.allclose(got.detach().double(), expected.double(), rtol=tol, atol=tol * 1e-2))
-        )
-
-
-# ---------------------------------------------------------------- relative_error_references
-# the relative error, through PyTorch's infinity norms
-def relative_error_reference(a: torch.Tensor, b: torch.Tensor) -> float:
-    norm = ag.reference.get("torch.linalg.vector_norm")
-    size = norm(a.abs() + b.abs(), ord=float("inf"))
-    return 0.0 if size == 0 else (norm(a - b, ord=float("inf")) / size).item()
-
-
-def relative_error_diagnosis(got: Any, case: ag.Case) -> str | None:
-    a, b = (v.double() for v in case.args)
-    if isinstance(got, float) and math.isnan(got):
-        return "0/0 is nan: when a and b are both all zero, the relative error is 0.0 by definition."
-    with ag.pristine():
-        elementwise = ((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-300)).max().item()
-        if (
-            isinstance(got, float)
-            and math.isclose(got, elementwise, rel_tol=1e-6)
-            and not math.isclose(elementwise, relative_error_reference(a, b), rel_tol=1e-6)
-        ):
-            return "this is the largest element-by-element ratio; divide the largest difference by the largest |a|+|b|."
-    return None
-
+from autograder.lessons.backprop.common import AUTOGRAD_BAN, close_to
 
 # ---------------------------------------------------------------- mlp_references
 # a seeded network and batch, its forward pass and its gradients by PyTorch
@@ -281,16 +121,6 @@ def check_mlp_backward(mlp_backward: Callable, cases: list[ag.Case]) -> None:
                 raise ag.CheckFailed(f"{failure}" + (f"\nLikely cause: {cause}" if cause else "")) from None
 
 
-def recording(seen: list) -> Callable:
-    """A test function f = wavy that notes the dtype of every tensor it is called on in ``seen``."""
-
-    def recorded(v: torch.Tensor) -> torch.Tensor:
-        seen.append(v.dtype)
-        return wavy(v)
-
-    return recorded
-
-
 def forward_of(mlp_forward: Callable) -> Callable:
     """mlp_forward called as (x, target, W1, b1, W2, b2), like mlp_reference."""
 
@@ -355,3 +185,44 @@ def check_cache_feeds_backward(mlp_forward: Callable, cases: list[ag.Case]) -> N
         for key, g, e, n in zip(KEYS, got, expected, native):
             what = f"gradient of {key} (a backward pass fed your cache)"
             ag.compare(g, e, name="mlp_forward", case=case, expected_native=n, what=what)
+
+
+# ---------------------------------------------------------------- the grade cells' checks
+CACHE_KEYS = {"x", "target", "params", "z1", "h", "logits"}
+
+
+def check_mlp_forward(mlp_forward: Callable, cases: list[ag.Case]) -> None:
+    """mlp_forward returns (loss, cache), the cache holding what mlp_backward reads, and its loss, z1, h and logits
+    match PyTorch's forward pass on every case (each part on every case before the next part)."""
+    forward = forward_of(mlp_forward)
+    out = ag.call_student(forward, cases[0], name="mlp_forward")
+    ag.check(
+        isinstance(out, tuple | list) and len(out) == 2 and isinstance(out[1], dict),
+        f"mlp_forward should return a tuple (loss, cache) with cache a dict; it returned {type(out).__name__}.",
+    )
+    missing = CACHE_KEYS - set(out[1])
+    ag.check(not missing, f"the cache lacks the keys {sorted(missing)}: mlp_backward will need them.")
+    for i, what in enumerate(("loss", "z1", "h", "logits")):
+        ag.check_function(forward_part(forward, what), reference_part(i), cases,
+                          name="mlp_forward's loss" if i == 0 else f"mlp_forward's cache['{what}']")  # fmt: skip
+
+
+def check_mlp_forward_loss(mlp_forward: Callable, cases: list[ag.Case]) -> None:
+    """mlp_forward's loss matches PyTorch's on every case."""
+    ag.check_function(forward_part(forward_of(mlp_forward), "loss"), reference_part(0), cases,
+                      name="mlp_forward's loss")  # fmt: skip
+
+
+def check_mlp_backward_matches(mlp_backward: Callable, cases: list[ag.Case]) -> None:
+    """mlp_backward, fed the cache of PyTorch's forward pass, returns a dict of the gradients of W1, b1, W2 and b2
+    (checked on the first case), equal to autograd's on every case."""
+    x, target, *params = cases[0].args
+    _, z1, h, logits = mlp_reference(x, target, *params)
+    cache = {"x": x, "target": target, "params": dict(zip(KEYS, params)), "z1": z1, "h": h, "logits": logits}
+    grads = ag.call_student(mlp_backward, ag.Case(cases[0].label, (cache,)), name="mlp_backward", forbid=AUTOGRAD_BAN)
+    ag.check(
+        isinstance(grads, dict) and set(grads) == set(KEYS),
+        f"mlp_backward should return a dict with the keys {list(KEYS)}; it returned "
+        f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}.",
+    )
+    check_mlp_backward(mlp_backward, cases)
