@@ -109,6 +109,30 @@ def test_source_follows_the_conventions(path: Path) -> None:
         assert points > 0, f"{gid} is worth no points"
 
 
+#: a grade cell is a spec: a comment stating the behaviour, then a call or two (cases as literal data)
+SPEC_STATEMENTS = 3
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+             ast.AsyncFunctionDef, ast.ClassDef, ast.Match)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", harness.source_notebooks(), ids=lambda p: str(p.relative_to(harness.ROOT)))
+def test_grade_cells_read_as_specs(path: Path) -> None:
+    """Every grade cell: a first-line comment, at most three statements, no loop, branch or definition."""
+    for cell in _cells(path):
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] != "code" or not meta.get("grade"):
+            continue
+        source, gid = "".join(cell["source"]), meta["grade_id"]
+        assert source.startswith("#"), f"{gid}: the first line is a comment stating the behaviour"
+        body = ast.parse(source).body
+        compound = [type(s).__name__ for s in body if isinstance(s, _COMPOUND)]
+        assert not compound, f"{gid}: a grade cell holds no {compound[0]}; move the logic to the lesson's module"
+        assert len(body) <= SPEC_STATEMENTS, (
+            f"{gid}: {len(body)} statements; a grade cell is a comment and a call or two (the lesson's module "
+            "builds the cases, checks and diagnoses)"
+        )
+
+
 #: a hint may not contain this many consecutive tokens of its exercise's solution code
 QUOTE_RUN = 8
 _SKIP_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
