@@ -246,31 +246,44 @@ NAN, INF = float("nan"), float("inf")
 
 
 def special_cases() -> list[ag.Case]:
-    """A NaN stays in its own slice, a -inf logit (a masked class) gets probability 0, and an empty batch gives an
-    empty result, as in PyTorch. (A +inf logit is left out: PyTorch's NaN there is not a convention.)"""
+    """A NaN stays in its own slice, a -inf logit (a masked class) gets probability 0, and an empty input (an empty
+    batch, or slices of no entry: a dim of size 0) gives an empty result of its shape, as in PyTorch. (A +inf logit
+    is left out: PyTorch's NaN there is not a convention.)"""
     rows = torch.tensor([[1.0, NAN, 2.0], [0.5, -1.0, 3.0], [-INF, 0.0, 1.0], [-INF, -INF, 4.0]])
     return [
         ag.Case("rows [1, nan, 2], [0.5, -1, 3], [-inf, 0, 1], [-inf, -inf, 4], dim=1", (rows, 1)),
         ag.Case("the same rows as columns, dim=0, in float64", (rows.T.double(), 0)),
         ag.Case("an empty batch of shape (0, 4), dim=1", (torch.empty(0, 4), 1)),
         ag.Case("an empty batch of shape (0, 4), dim=-1, in float64", (torch.empty(0, 4, dtype=torch.float64), -1)),
+        ag.Case("3 rows of no class, shape (3, 0), dim=1", (torch.empty(3, 0), 1)),
+        ag.Case("an input of shape (2, 0, 5), dim=1 (of size 0), in float64", (torch.empty(2, 0, 5).double(), 1)),
     ]
+
+
+EMPTY_DIM = (
+    "along a dim of size 0 each slice has no entry: there is no max to subtract (amax and max raise there), and "
+    "PyTorch returns an empty tensor of the input's shape. Return one before reducing when x has no entries."
+)
 
 
 def check_special(fn: Callable, *, log: bool = False) -> None:
     """softmax (or log_softmax) is PyTorch's on the special cases above."""
     name = "log_softmax" if log else "softmax"
     ban, hint = (LOG_SOFTMAX_BAN, LOG_SOFTMAX_HINT) if log else (SOFTMAX_BAN, SOFTMAX_HINT)
-    ag.check_function(
-        fn, f"torch.{name}", special_cases(), name=name, forbid=ban, allowed_hint=hint,
-        diagnose=quiet(special_diagnosis),
-    )  # fmt: skip
+    try:
+        ag.check_function(
+            fn, f"torch.{name}", special_cases(), name=name, forbid=ban, allowed_hint=hint,
+            diagnose=quiet(special_diagnosis),
+        )  # fmt: skip
+    except ag.CheckFailed as failure:
+        empty_dim = "non-zero size" in str(failure)  # PyTorch's error for a max over a dim of size 0
+        raise ag.CheckFailed(f"{failure}\nLikely cause: {EMPTY_DIM}" if empty_dim else str(failure)) from None
 
 
 def special_diagnosis(got: Any, case: ag.Case) -> str | None:
     x = case.args[0]
     if x.numel() == 0:
-        return "an empty batch has nothing to normalise: return an empty tensor of the same shape and dtype."
+        return "an empty input has nothing to normalise: return an empty tensor of the same shape and dtype."
     if isinstance(got, torch.Tensor) and got.shape == x.shape and bool(torch.isnan(got).all()):
         return (
             "one NaN logit makes only its own slice NaN: take the max and the sum along dim, not over the whole tensor."
