@@ -18,7 +18,7 @@ LEAKY_BAN = (
     "torch.ops.aten.*rrelu*",  # rrelu_with_noise in eval mode is a leaky ReLU
 )  # fmt: skip
 LEAKY_GRAD_BAN = LEAKY_BAN + ag.AUTOGRAD
-LEAKY_HINT = "torch.where or torch.maximum"
+LEAKY_HINT = "torch.where (torch.maximum only for slopes up to 1)"
 
 
 def slope_of(case: ag.Case) -> float:
@@ -32,6 +32,11 @@ def diagnose_leaky_relu(got: Any, case: ag.Case) -> str | None:
     if x is None:
         return None
     a = slope_of(case)
+    if a > 1 and near(y, torch.maximum(x, a * x)):
+        return (
+            f"max(x, a * x) is leaky ReLU only for slopes up to 1: with a = {a}, a * x is the larger one for every "
+            "x > 0. PyTorch allows any slope: choose the branch by the sign of x."
+        )
     if near(y, torch.where(x > 0, a * x, x)):
         return "the slope multiplies the positive inputs: it belongs on the negative side, positives pass unchanged."
     if a != 0.01 and near(y, torch.where(x > 0, x, 0.01 * x)):
