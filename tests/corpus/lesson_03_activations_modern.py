@@ -320,6 +320,11 @@ def gelu(x):
     return x * torch.special.ndtr(x)
 
 
+@wrong("gelu", "x - x * Phi(-x): exact for finite x, but inf - inf * 0 is NaN at +inf (PyTorch: inf)")
+def gelu(x):
+    return x - x * 0.5 * torch.erfc(x / math.sqrt(2))
+
+
 @correct("gelu", "erfc form: x * erfc(-x / sqrt(2)) / 2")
 def gelu(x):
     return x * torch.erfc(-x / math.sqrt(2)) / 2
