@@ -4,7 +4,7 @@ and diagnose."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -148,3 +148,29 @@ def softplus_grad_diagnosis(got: Any, case: ag.Case) -> str | None:
                     "exp(beta * x) cancels the 1 / beta in front."
                 )
     return derivative_diagnosis("torch.nn.functional.softplus")(got, case)
+
+
+# used by the tests below: a derivative's arguments varied, with PyTorch's value at the kink
+def check_elu_grad_alpha(
+    elu_grad: Callable, alphas: Sequence[float], tiers: tuple[str, ...] = ("example", "random", "kinks")
+) -> None:
+    """elu_grad is autograd's derivative of F.elu for each alpha, on ``tiers`` with the kink at x = 0 (ELU'(0) is
+    alpha, as in PyTorch)."""
+    for alpha in alphas:
+        ag.check_derivative(elu_grad, "torch.nn.functional.elu", kwargs={"alpha": alpha}, tiers=tiers, kinks=(0.0,),
+                            forbid=ELU_BAN + AUTOGRAD_BAN, allowed_hint=HINT,
+                            diagnose=derivative_diagnosis("torch.nn.functional.elu"))  # fmt: skip
+
+
+def check_softplus_grad_settings(
+    softplus_grad: Callable,
+    settings: Sequence[tuple[float, float]],
+    tiers: tuple[str, ...] = ("example", "random", "edges", "kinks"),
+) -> None:
+    """softplus_grad is autograd's derivative of F.softplus for each (beta, threshold), on ``tiers`` with the kink
+    where beta * x == threshold."""
+    for beta, threshold in settings:
+        ag.check_derivative(softplus_grad, "torch.nn.functional.softplus",
+                            kwargs={"beta": beta, "threshold": threshold}, tiers=tiers, kinks=(threshold / beta,),
+                            forbid=SOFTPLUS_BAN + AUTOGRAD_BAN, allowed_hint=HINT,
+                            diagnose=softplus_grad_diagnosis)  # fmt: skip

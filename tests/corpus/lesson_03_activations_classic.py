@@ -466,7 +466,7 @@ def leaky_relu(x, negative_slope=0.01):
     return x
 
 
-@correct("leaky_relu", "torch.maximum(x, negative_slope * x), valid for slope < 1")
+@wrong("leaky_relu", "torch.maximum(x, negative_slope * x): wrong for a slope above 1, which PyTorch allows")
 def leaky_relu(x, negative_slope=0.01):
     return torch.maximum(x, negative_slope * x)
 

@@ -78,19 +78,27 @@ def softmax(x, dim):
     return torch.exp(x - torch.logsumexp(x, dim=dim, keepdim=True))
 
 
-@correct("softmax", "float64 internals cast back to the input's dtype")
+@wrong("softmax", "float64 internals cast back, but max over a dim of size 0 raises (PyTorch returns it empty)")
 def softmax(x, dim):
     z = x.to(torch.float64)
     e = (z - z.max(dim=dim, keepdim=True).values).exp()
     return (e / e.sum(dim=dim, keepdim=True)).to(x.dtype)
 
 
-@correct("softmax", "move dim to the end, work on the last axis, move it back")
+@wrong("softmax", "dim moved to the end and back, but max over a dim of size 0 raises (PyTorch returns it empty)")
 def softmax(x, dim):
     z = x.movedim(dim, -1)
     z = z - z.max(-1, keepdim=True).values
     e = torch.exp(z)
     return (e / e.sum(-1, keepdim=True)).movedim(-1, dim)
+
+
+@correct("softmax", "amax shift; slices of no entry (a dim of size 0) give an empty result, as in PyTorch")
+def softmax(x, dim):
+    if x.shape[dim] == 0:
+        return x.clone()
+    e = (x - x.amax(dim, keepdim=True)).exp()
+    return e / e.sum(dim, keepdim=True)
 
 
 # ---------------------------------------------------------------- log_softmax
@@ -129,18 +137,26 @@ def log_softmax(x, dim):
     return x - m - torch.log(torch.exp(x - m).sum(dim=0, keepdim=True))
 
 
-@correct("log_softmax", "max via torch.max(...).values, log-sum-exp added back")
+@wrong("log_softmax", "torch.max(...).values shift added back, but it raises on a dim of size 0 (PyTorch: empty)")
 def log_softmax(x, dim):
     m = torch.max(x, dim=dim, keepdim=True).values
     lse = m + torch.log(torch.sum(torch.exp(x - m), dim=dim, keepdim=True))
     return x - lse
 
 
-@correct("log_softmax", "float64 internals cast back")
+@wrong("log_softmax", "float64 internals cast back, but amax over a dim of size 0 raises (PyTorch: empty)")
 def log_softmax(x, dim):
     z = x.double()
     z = z - z.amax(dim, keepdim=True)
     return (z - z.exp().sum(dim, keepdim=True).log()).to(x.dtype)
+
+
+@correct("log_softmax", "x - m - log sum exp(x - m), the max taken only where the slices have entries")
+def log_softmax(x, dim):
+    if x.shape[dim] == 0:
+        return torch.empty_like(x)
+    m = x.amax(dim, keepdim=True)
+    return x - m - (x - m).exp().sum(dim, keepdim=True).log()
 
 
 # ---------------------------------------------------------------- softmax_jacobian
@@ -302,6 +318,11 @@ def gelu(x):
 @wrong("gelu", "Phi from torch.special.ndtr")
 def gelu(x):
     return x * torch.special.ndtr(x)
+
+
+@wrong("gelu", "x - x * Phi(-x): exact for finite x, but inf - inf * 0 is NaN at +inf (PyTorch: inf)")
+def gelu(x):
+    return x - x * 0.5 * torch.erfc(x / math.sqrt(2))
 
 
 @correct("gelu", "erfc form: x * erfc(-x / sqrt(2)) / 2")
