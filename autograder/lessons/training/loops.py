@@ -120,7 +120,8 @@ def run_loop(
     with torch.random.fork_rng():  # dropout: both loops start from the same random state
         torch.manual_seed(seed + 1000)
         with guard.handed(hook):  # the optimizer's hook runs when the student's loop steps
-            got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN)
+            # keeps_mode=False: switching the model's mode is the exercise (check_train_mode/check_eval_mode)
+            got = ag.call_student(fn, ag.Case(label, args), name=name, forbid=TRAIN_BAN, keeps_mode=False)
         rng_after = torch.get_rng_state()
     records = []
 
