@@ -164,8 +164,8 @@ def check_steps_once_per_batch(run: types.SimpleNamespace) -> None:
     """The optimizer stepped once per batch, and the parameters end where a correct loop puts them."""
     ag.check(
         len(run.steps) == len(run.sizes),
-        f"`train_one_epoch` called optimizer.step() {len(run.steps)} time(s) for {len(run.sizes)} batches on "
-        f"{run.label}: step once per batch, right after that batch's backward().",
+        f"`train_one_epoch` called optimizer.step() {len(run.steps)} time(s) on {run.label}: step once per batch, "
+        "right after that batch's backward().",
     )
     check_parameters_after_training(run)
 
