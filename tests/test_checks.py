@@ -426,6 +426,13 @@ def test_a_model_keeps_its_mode_and_a_deterministic_call_its_random_sequence() -
     assert model.training
     ag.call_student(model.eval, ag.Case("model.eval()"), name="eval")  # switching is that call's job
     assert not model.training
+    model.train()
+    # the exercise's name decides nothing: an `evaluate` is held to the rule unless its check says keeps_mode=False
+    with pytest.raises(ag.CheckFailed, match="in evaluation mode"):
+        ag.call_student(leaves_eval, ag.Case("a model", (model,)), name="evaluate")
+    assert model.training
+    ag.call_student(leaves_eval, ag.Case("a model", (model,)), name="evaluate", keeps_mode=False)
+    assert not model.training
 
     def reseeds() -> float:
         torch.manual_seed(0)

@@ -97,7 +97,7 @@ def _run_guarded(
     hits: list[str] = []
     result, raised = None, None
     before = after = state.snapshot()
-    owned = state.modules_in((fn, args, kwargs)) if keeps_mode and name not in state.SWITCHES_MODE else []
+    owned = state.modules_in((fn, args, kwargs)) if keeps_mode else []
     modes_before = modes_after = state.modes(owned)
     rng_before = rng_after = state.rng() if keeps_rng else None
     if rng_before is not None:  # a state of its own, so that a reseed (torch.manual_seed(0)) shows too

@@ -127,10 +127,6 @@ def apply(values: Any) -> None:
 
 # ---------------------------------------------------------------- what the caller owns: modules' modes, the RNG
 
-#: Exercises whose job is to switch the model they get to a mode (lesson 06: ``evaluate`` to evaluation,
-#: ``train_one_epoch`` to training): their checks look at the mode themselves. (A check may also pass
-#: ``keeps_mode=False``.)
-SWITCHES_MODE = frozenset({"evaluate", "train_one_epoch"})
 #: The global generator's state while a deterministic call runs (``keeps_rng``): any draw or reseed changes it.
 PROBE_RNG = torch.Generator().manual_seed(0x5EED).get_state()
 

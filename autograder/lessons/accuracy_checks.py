@@ -29,6 +29,29 @@ def check_accuracy(accuracy: Callable, cases: list[ag.Case]) -> None:
     ag.check_function(accuracy, reference_accuracy, cases, forbid=ACCURACY_BAN, diagnose=accuracy_slip)
 
 
+def batch_case(
+    n: int, classes: int, seed: int, targets: str | list[int] = "random", dtype: torch.dtype = torch.float32
+) -> ag.Case:
+    """A case of ``n`` seeded rows of logits over ``classes``; ``targets`` is "random" (seeded), a list, or "all
+    right" / "all wrong" (every row's argmax, or the class after it)."""
+    logits = ag.inputs.randn(n, classes, seed=seed, dtype=dtype)
+    if targets == "random":
+        target = torch.randint(0, classes, (n,), generator=ag.inputs.generator(seed + 1000))
+    elif targets in ("all right", "all wrong"):
+        target = (logits.argmax(1) + (targets == "all wrong")) % classes
+    else:
+        target = torch.tensor(targets)
+    shape = f"a square ({n}, {classes}) batch" if n == classes else "one sample" if n == 1 else f"{n} samples"
+    label = f"{shape}, {classes} classes" + (f", {str(dtype)[6:]}" if dtype != torch.float32 else "")
+    label += f", every prediction {targets[4:]}" if targets in ("all right", "all wrong") else ""
+    return ag.Case(label, (logits, target))
+
+
+def check_accuracy_batches(accuracy: Callable, specs: list[tuple]) -> None:
+    """accuracy on batches built by :func:`batch_case` from each spec ``(n, classes, seed[, targets[, dtype]])``."""
+    check_accuracy(accuracy, [batch_case(*spec) for spec in specs])
+
+
 def check_accuracy_in_a_loop(accuracy: Callable) -> None:
     """accuracy on logits as the training loop hands them over: tensors that require grad (a graph's output)."""
     logits = ag.inputs.randn(9, 4, seed=57).requires_grad_(True)

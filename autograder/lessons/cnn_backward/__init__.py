@@ -14,6 +14,7 @@ from autograder.lessons.cnn_backward.conv import (
     CONV_CASES,
     check_conv2d_backward,
     conv2d_backward_reference,
+    conv_case,
 )
 from autograder.lessons.cnn_backward.pool import (
     POOL_BACKWARD_BAN,
@@ -21,6 +22,8 @@ from autograder.lessons.cnn_backward.pool import (
     check_max_pool2d_backward,
     check_max_pool2d_tie_gradient,
     max_pool2d_backward_reference,
+    pool_case,
+    ties,
 )
 
 __all__ = [
@@ -32,5 +35,8 @@ __all__ = [
     "check_max_pool2d_backward",
     "check_max_pool2d_tie_gradient",
     "conv2d_backward_reference",
+    "conv_case",
     "max_pool2d_backward_reference",
+    "pool_case",
+    "ties",
 ]

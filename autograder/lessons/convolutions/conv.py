@@ -49,6 +49,32 @@ def output_size_hint(got: Any, case: ag.Case) -> str | None:
 
 SIZE_CASES = [(28, 3, 1, 1), (28, 5), (28, 2, 2), (28, 3, 2), (7, 2, 2), (32, 3, 1, 0, 2), (10, 3, 3, 1)]
 
+
+def size_case(args: tuple) -> ag.Case:
+    """A case of conv2d_output_size from its arguments (a trailing dict holds keyword arguments), labelled as
+    the call it makes."""
+    kwargs = args[-1] if args and isinstance(args[-1], dict) else None
+    positional = tuple(args[:-1] if kwargs is not None else args)
+    shown = ", ".join([*map(repr, positional), *(f"{k}={v!r}" for k, v in (kwargs or {}).items())])
+    return ag.Case(f"conv2d_output_size({shown})", positional, kwargs or {})
+
+
+def check_output_size(student: Callable, cases: list[tuple]) -> None:
+    """conv2d_output_size on each argument tuple gives the size F.conv2d produces; names the likely slip."""
+    ag.check_function(student, output_size_reference, [size_case(args) for args in cases], diagnose=output_size_hint)
+
+
+def check_output_size_is_int(student: Callable, args: tuple) -> None:
+    """conv2d_output_size(*args) returns a Python int (a size is a whole number)."""
+    case = size_case(args)
+    got = ag.call_student(student, case, name="conv2d_output_size")
+    ag.check(
+        type(got) is int,
+        f"{case.label} returned a {type(got).__name__}; a size is a whole number: return an int (// divides "
+        "integers and rounds down).",
+    )
+
+
 # ---------------------------------------------------------------- helpers_conv2d
 # what conv2d may not call, inputs, and hints for the usual mistakes
 CONV = "torch.nn.functional.conv2d"
@@ -77,12 +103,15 @@ def conv_case(
     dtype: torch.dtype = torch.float32,
     **kwargs: Any,
 ) -> Any:
-    """A Case for conv2d: random input (n, c_in, *size), weight (c_out, c_in, *kernel), bias (c_out,)."""
+    """A Case for conv2d: random input (n, c_in, *size), weight (c_out, c_in, *kernel), bias (c_out,); with
+    ``bias=False`` no bias is passed, with ``bias=None`` it is passed as ``bias=None`` by keyword."""
     h, w = (size, size) if isinstance(size, int) else size
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     r = ag.inputs.randn
     args = [r(n, c_in, h, w, seed=seed, dtype=dtype), r(c_out, c_in, kh, kw, seed=seed + 1, dtype=dtype)]
-    if bias:
+    if bias is None:
+        kwargs = {"bias": None, **kwargs}
+    elif bias:
         args.append(r(c_out, seed=seed + 2, dtype=dtype))
     return ag.Case(label, tuple(args), kwargs)
 
@@ -173,6 +202,23 @@ def conv_grads(fn: Callable) -> Callable:
         return torch.autograd.grad((out * g).sum(), (x, w, b))
 
     return gradients
+
+
+def check_conv2d(student: Callable, cases: list[ag.Case]) -> None:
+    """conv2d against F.conv2d (float64) on the cases, with conv2d's ban list; names the likely slip."""
+    ag.check_function(student, CONV, cases, forbid=CONV_BAN, allowed_hint=CONV_HINT, diagnose=conv_hint)
+
+
+def check_conv2d_gradients(student: Callable, cases: list[ag.Case]) -> None:
+    """The gradients autograd takes through conv2d (input, weight, bias) are those through F.conv2d."""
+    ag.check_function(
+        conv_grads(student),
+        conv_grads(ag.reference.get(CONV)),
+        cases,
+        name="conv2d (its gradients)",
+        forbid=CONV_BAN,
+        allowed_hint=CONV_HINT,
+    )
 
 
 # ---------------------------------------------------------------- conventions: NaN in, NaN out; an empty batch

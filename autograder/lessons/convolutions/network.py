@@ -4,6 +4,7 @@ copied into it, the likely slips) and receptive_field (measured by autograd)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -215,3 +216,81 @@ def _compare_with_fixed_network(model: nn.Module, ref: nn.Sequential, case: ag.C
                 "the log-probabilities in one step, from the logits (log_softmax is exact where log(softmax) is not)."
             )
         raise ag.CheckFailed(f"{failure}\nLikely cause: {cause}" if cause else str(failure)) from None
+
+
+# ---------------------------------------------------------------- SimpleCNN's grade checks
+def _seeded_models(cls: type, channel_sets: list[tuple[int, int] | None], seed: int) -> list[nn.Module]:
+    """``cls(channels)`` (``cls()`` for None) for each, built one after the other from ``seed``; the caller's
+    random state is left alone."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return [
+            ag.construct(cls, *([c] if c else []), forbid=CNN_BAN, name=f"SimpleCNN({c or ''})") for c in channel_sets
+        ]
+
+
+def check_parameters(cls: type, channel_sets: list[tuple[int, int]]) -> None:
+    """SimpleCNN(channels) has the fixed network's parameter shapes, for each channel pair."""
+    for model, channels in zip(_seeded_models(cls, channel_sets, seed=0), channel_sets, strict=True):
+        check_parameter_shapes(model, channels, f"SimpleCNN({channels})")
+
+
+def check_output_shapes(cls: type, batch_sizes: tuple[int, ...]) -> None:
+    """SimpleCNN() maps a batch (N, 1, 28, 28) to (N, 10) for each N."""
+    (model,) = _seeded_models(cls, [None], seed=0)
+    for n in batch_sizes:
+        case = ag.Case(f"a batch of {n} images (N, 1, 28, 28)", (images(n, seed=n),))
+        out = ag.call_student(model, case, name="SimpleCNN", forbid=CNN_BAN)
+        ag.check(
+            isinstance(out, torch.Tensor) and tuple(out.shape) == (n, 10),
+            f"SimpleCNN on a batch of {n} returned shape {tuple(getattr(out, 'shape', ()))}; expected ({n}, 10).",
+        )
+
+
+def check_fixed_network(cls: type, settings: list[tuple[tuple[int, int], int]]) -> None:
+    """For each (channels, n): SimpleCNN(channels) on n random images computes the fixed network with its weights."""
+    models = _seeded_models(cls, [channels for channels, _ in settings], seed=1)
+    for model, (channels, n) in zip(models, settings, strict=True):
+        ref = check_parameter_shapes(model, channels, f"SimpleCNN({channels})")
+        case = ag.Case(f"SimpleCNN({channels}) on {n} random images", (images(n, seed=40 + n),))
+        _compare_with_fixed_network(model, ref, case)
+
+
+def check_log_probabilities(cls: type) -> None:
+    """Each row of SimpleCNN()'s output is a log-probability distribution: exp sums to 1 over the classes, all <= 0."""
+    (model,) = _seeded_models(cls, [None], seed=2)
+    out = ag.call_student(
+        model, ag.Case("6 random images", (images(6, seed=50) * 3,)), name="SimpleCNN", forbid=CNN_BAN
+    )
+    ag.check(
+        isinstance(out, torch.Tensor) and tuple(out.shape) == (6, 10),
+        f"SimpleCNN on 6 images should return a (6, 10) tensor; it returned {type(out).__name__} "
+        f"{tuple(getattr(out, 'shape', ()))}.",
+    )
+    out = out.detach().double()
+    row_sums, col_sums = out.exp().sum(1), out.exp().sum(0)
+    if not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-4):
+        if torch.allclose(col_sums, torch.ones_like(col_sums), atol=1e-4):
+            hint = " They do sum to 1 over the batch: log_softmax must run over the classes, dim=1."
+        elif bool((out >= 0).all()) and torch.allclose(out.sum(1), torch.ones(6, dtype=out.dtype), atol=1e-4):
+            hint = (
+                " The outputs themselves sum to 1: they are probabilities (softmax). NLLLoss expects their "
+                "logarithm: return log_softmax over dim=1."
+            )
+        else:
+            hint = (
+                " Return log_softmax of fc's output over the classes (dim=1): NLLLoss expects log-probabilities."
+                " Raw logits would need CrossEntropyLoss; probabilities (softmax) suit neither loss."
+            )
+        ag.fail(f"the rows of exp(SimpleCNN(x)) sum to {[round(v, 3) for v in row_sums.tolist()]}, not 1.{hint}")
+    ag.check(
+        bool((out <= 1e-6).all()),
+        "a log-probability is <= 0, since a probability is <= 1: some outputs are positive. Return "
+        "log_softmax(fc(x), dim=1), not softmax.",
+    )
+
+
+def check_receptive_field(student: Callable, networks: dict[str, list[tuple[int, int]]]) -> None:
+    """receptive_field on each named stack of (kernel, stride) layers, against the field autograd measures."""
+    cases = [ag.Case(label, (layers,)) for label, layers in networks.items()]
+    ag.check_function(student, receptive_field_reference, cases, diagnose=receptive_field_hint)

@@ -62,6 +62,30 @@ def pool_case(
     return ag.Case(label, (x, kernel_size) if stride is None else (x, kernel_size, stride))
 
 
+#: the 4x4 example the lesson pools by hand
+POOL_EXAMPLE = ag.Case(
+    "the 4x4 example, kernel_size=2",
+    (torch.tensor([[[[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0], [0.0, -1.0, 2.0, 2.0], [-2.0, 0.0, 3.0, 9.0]]]]), 2),
+)
+
+
+def check_max_pool2d(student: Callable, cases: list[ag.Case]) -> None:
+    """max_pool2d against F.max_pool2d on the cases, with max_pool2d's ban list; names the likely slip."""
+    ag.check_function(student, POOL, cases, forbid=POOL_BAN, allowed_hint=POOL_HINT, diagnose=pool_hint)
+
+
+def check_max_pool2d_gradient(student: Callable, cases: list[ag.Case]) -> None:
+    """The gradient autograd takes through max_pool2d is the one through F.max_pool2d."""
+    ag.check_function(
+        pool_grads(student),
+        pool_grads(ag.reference.get(POOL)),
+        cases,
+        name="max_pool2d (its gradient)",
+        forbid=POOL_BAN,
+        allowed_hint=POOL_HINT,
+    )
+
+
 @quiet
 def pool_hint(got: Any, case: ag.Case) -> str | None:
     """diagnose= for max_pool2d: recognise stride 1, averaging, a zero start, pooling over channels."""

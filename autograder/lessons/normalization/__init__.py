@@ -20,7 +20,11 @@ from autograder.lessons.normalization.functional import (
     check_one_value_per_channel,
     ln_case,
 )
-from autograder.lessons.normalization.module import check_batch_norm1d_init, check_batch_norm1d_steps
+from autograder.lessons.normalization.module import (
+    check_batch_norm1d_init,
+    check_batch_norm1d_runs,
+    check_batch_norm1d_steps,
+)
 
 __all__ = [
     "BACKWARD_BAN",
@@ -29,6 +33,7 @@ __all__ = [
     "bn_case",
     "check_batch_norm",
     "check_batch_norm1d_init",
+    "check_batch_norm1d_runs",
     "check_batch_norm1d_steps",
     "check_batch_norm_backward",
     "check_forward_with_cache",

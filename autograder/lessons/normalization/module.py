@@ -173,3 +173,9 @@ def check_batch_norm1d_steps(
             f"step {step + 1} ({'train' if training else 'eval'} mode, a batch of shape {tuple(x.shape)}) of {label}",
             grad=training,
         )
+
+
+def check_batch_norm1d_runs(cls: Callable, runs: list[dict[str, Any]]) -> None:
+    """:func:`check_batch_norm1d_steps` for each run, given as its keyword arguments (config, modes, seed, ...)."""
+    for run in runs:
+        check_batch_norm1d_steps(cls, **run)
