@@ -32,9 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m autograder", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    argv = sys.argv[1:] if argv is None else argv
+    # Only the command asked for is imported (the others import nbgrader, torch...: seconds); without one
+    # (--help, a typo) every command is, so that the usage lists them all with their help.
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     modules = {}
-    for name, path in COMMANDS.items():
-        module = importlib.import_module(path)
+    for name in COMMANDS:
+        if name not in chosen:
+            sub.add_parser(name)
+            continue
+        module = importlib.import_module(COMMANDS[name])
         modules[name] = module
         module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0]))
     args = parser.parse_args(argv)

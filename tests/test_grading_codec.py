@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.grading import cli, proxy, remote, status
+from autograder.grading import cli, protocol, proxy, remote, status
 from autograder.grading.errors import ProtocolViolation
 from autograder.grading.options import DEFAULTS, Options
 from autograder.grading.output import CappedOutput
@@ -280,3 +280,17 @@ def test_a_tensor_the_worker_changed_is_refreshed_in_the_grader() -> None:
     refresh = _wire((None, {"refresh": [worker.tensor_node(param, None)]}))[1]
     session._common(refresh)
     assert torch.equal(mine, torch.ones(3)), "the grader's copy missed the worker's in-place change"
+
+
+def test_random_state_travels_as_bytes_exactly_and_refuses_what_does_not_fit() -> None:
+    torch.manual_seed(123)
+    state = protocol.rng_state()
+    assert type(state) is bytes
+    expected = torch.rand(5)
+    torch.manual_seed(0)
+    assert protocol.set_rng_state(state)
+    assert torch.equal(torch.rand(5), expected)  # the same draws as from the state it was taken from
+    now = torch.get_rng_state()
+    for bad in (state[:-1], state + b"\0", bytearray(state), torch.get_rng_state(), None):
+        assert not protocol.set_rng_state(bad)  # type: ignore[arg-type]
+    assert torch.equal(torch.get_rng_state(), now)  # nothing was set

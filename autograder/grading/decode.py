@@ -182,9 +182,8 @@ class Decoder:
                     category = UserWarning
                 with contextlib.suppress(Exception):
                     warnings.warn_explicit(item[1], category, item[2], int(item[3]) if type(item[3]) is int else 0)
-        rng = extras.get("rng")
-        if type(rng) is torch.Tensor and rng.dtype == torch.uint8 and rng.shape == torch.get_rng_state().shape:
-            torch.set_rng_state(rng)
+        if "rng" in extras:
+            protocol.set_rng_state(extras["rng"])
 
     def _exception(self, desc: Any) -> BaseException:
         if type(desc) is not dict:

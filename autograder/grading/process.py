@@ -50,6 +50,11 @@ class Zygote:
         self.sock: socket.socket | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.configure(self.config)
+
+    def launch(self) -> None:
+        """Start the process: it imports PyTorch while the caller goes on, then waits for :meth:`configure`."""
         parent, child = socket.socketpair()
         env = dict(self.env, NNLAB_ZYGOTE_FD=str(child.fileno()))
         self.proc = subprocess.Popen(
@@ -58,15 +63,20 @@ class Zygote:
         )  # fmt: skip
         child.close()
         self.sock = parent
-        parent.sendall(json.dumps(self.config).encode() + b"\n")
-        parent.settimeout(ZYGOTE_TIMEOUT_S)
+
+    def configure(self, config: dict) -> None:
+        """Send what to pre-import and what workers may read; return once the zygote is ready to fork."""
+        assert self.sock is not None
+        self.config = config
+        self.sock.sendall(json.dumps(config).encode() + b"\n")
+        self.sock.settimeout(ZYGOTE_TIMEOUT_S)
         line = b""
         while not line.endswith(b"\n"):
-            chunk = parent.recv(4096)
+            chunk = self.sock.recv(4096)
             if not chunk:
                 raise RuntimeError("the grading worker's zygote failed to start (see the slot log)")
             line += chunk
-        parent.settimeout(None)
+        self.sock.settimeout(None)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

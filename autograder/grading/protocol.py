@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import struct
 
+import torch
+
 HEADER = struct.Struct("!QB")
 PICKLE = ord("P")
 TORCH = ord("T")
@@ -32,6 +34,23 @@ MAX_MESSAGE = 256 * 1024 * 1024
 NOTEBOOK_MODULE = "__nnlab_notebook__"
 #: Modules whose classes may be named by reference (``"G"`` nodes), resolved in ``sys.modules`` only.
 CLASS_MODULES = ("builtins", "torch", "numpy", "collections", "nnlab", "autograder", "abc", "enum", "typing")
+
+
+def rng_state() -> bytes:
+    """The global torch random state as plain bytes: what travels with every request and answer.
+
+    Bytes, not the state's tensor: pickling a tensor, and a tensor record in a ``torch.save`` archive, cost
+    about a millisecond a message, paid on every round trip.
+    """
+    return torch.get_rng_state().numpy().tobytes()
+
+
+def set_rng_state(state: bytes) -> bool:
+    """Set the global torch random state from :func:`rng_state` bytes; False (nothing set) if they do not fit."""
+    if type(state) is not bytes or len(state) != torch.get_rng_state().numel():
+        return False
+    torch.set_rng_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    return True
 
 
 def frame(kind: int, payload: bytes) -> bytes:

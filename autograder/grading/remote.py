@@ -195,7 +195,7 @@ class Session(Encoder, Decoder):
         deadline = min(time.monotonic() + timeout + GRACE_S, self.deadline)
         request["release"], self.released = self.released, []
         request["pushes"] = self._pushes()
-        request["rng"] = torch.get_rng_state()
+        request["rng"] = protocol.rng_state()
         request["dtype"] = str(torch.get_default_dtype()).removeprefix("torch.")
         request.setdefault("timeout", timeout)
         busy = True

@@ -115,6 +115,11 @@ def main() -> None:
     sys.stdout = sys.stderr
     sandbox.die_with_parent()
     config = json.loads(sys.stdin.readline())
+    from autograder.grading import process
+
+    # The zygote imports PyTorch while this process imports the grader and the lessons' modules.
+    zygote = process.Zygote({}, dict(process.worker_env(), MPLCONFIGDIR=config["mplconfigdir"]), log=sys.stderr)
+    zygote.launch()
     import torch
 
     from autograder.grading import grader, remote
@@ -125,9 +130,7 @@ def main() -> None:
     sources = {aid: [load_source(Path(p)) for p in paths] for aid, paths in config["sources"].items()}
     pre = _import_all(preimports([s for group in sources.values() for s in group]))
     remote.install_guard_hooks()
-    env = dict(remote.worker_env(), MPLCONFIGDIR=config["mplconfigdir"])
-    zygote = remote.Zygote({"preimport": pre, "read": remote.readable_paths(pre)}, env, log=sys.stderr)
-    zygote.start()
+    zygote.configure({"preimport": pre, "read": remote.readable_paths(pre)})
     out = Path(config["out"])
     protocol_out.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
     for line in sys.stdin:
