@@ -109,6 +109,15 @@ def test_load_mnist_with_validation_holds_out_5000_training_images(mnist) -> Non
     assert (len(small.x_train), len(small.x_val), len(small.x_test)) == (600, 100, 100)
 
 
+def test_a_subset_is_the_same_images_as_cutting_the_whole_load() -> None:
+    """The loader cuts before converting: the subset's tensors equal the whole load's, cut, bit for bit."""
+    whole = data.load_mnist(validation=data.VALIDATION_SIZE)
+    part = data.load_mnist(subset=600, validation=data.VALIDATION_SIZE)
+    for name, n in [("x_train", 600), ("y_train", 600), ("x_val", 100), ("y_val", 100), ("x_test", 100)]:
+        got, want = getattr(part, name), getattr(whole, name)[:n]
+        assert torch.equal(got, want) and got.dtype == want.dtype and got.is_contiguous(), name
+
+
 # ---------------------------------------------------------------- Fashion-MNIST
 
 

@@ -34,3 +34,12 @@ def test_train_and_test_keeps_the_thread_count_measured_faster(monkeypatch: pyte
         assert len(history["val_acc"]) == rec.epochs and 0.0 <= history["test_accuracy"] <= 1.0
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_notebook_trains_the_narrower_residual_cnn_in_both_modes() -> None:
+    """07b's own cells build ResNetSmall(24, 48) from the student's blocks; the benchmark's model is the recipe's."""
+    assert resnet.notebook_recipe(fast=True).channels == resnet.notebook_recipe(fast=False).channels == (24, 48)
+    assert resnet.notebook_recipe(fast=True).epochs == resnet.FAST.epochs
+    assert resnet.RESIDUAL == f"ResNetSmall{resnet.FULL.channels}" and resnet.RESIDUAL in resnet.MODELS
+    model = resnet.MODELS[resnet.RESIDUAL]()
+    assert model.fc.in_features == resnet.FULL.channels[1]
