@@ -31,7 +31,9 @@ class MLPConfig:
     batch_size: int = 512
     #: fewer, larger steps take a larger rate (3e-3 at 512 reached 98.2% validation where 1e-3 at 128 did)
     lr: float = 3e-3
-    epochs: int = 10
+    #: chosen on validation among 5, 6, 7, 8 and 10 epochs (cosine decay, lr 3e-3; 6 epochs also at 4e-3):
+    #: 8 reached 0.9814, 10 reached 0.9802
+    epochs: int = 8
     #: training images kept (None: all of them: 55,000 with the validation split; validation and test keep subset // 6)
     subset: int | None = None
     #: the test accuracy this mode must reach
@@ -39,7 +41,7 @@ class MLPConfig:
     seed: int = 0
 
 
-#: Full mode: all of the training part for 10 epochs in batches of 512, ≥ 98.0% test accuracy
+#: Full mode: all of the training part for 8 epochs in batches of 512, ≥ 98.0% test accuracy (98.25% measured)
 #: (`nnlab.bench mlp --baseline` times it).
 FULL = MLPConfig()
 #: Fast mode (NNLAB_FAST=1, CI and grading): 12,000 images for 2 epochs in batches of 128 (enough steps for so few

@@ -24,7 +24,7 @@ def tiny_mnist(n: int = 96, seed: int = 0) -> MNIST:
 def test_config_follows_the_mode() -> None:
     assert mlp.config(fast=False) == mlp.FULL and mlp.config(fast=True) == mlp.FAST
     assert mlp.config() == (mlp.FAST if nnlab.FAST else mlp.FULL)
-    assert mlp.FULL.hidden == (256, 128) and mlp.FULL.epochs == 10 and mlp.FULL.subset is None
+    assert mlp.FULL.hidden == (256, 128) and mlp.FULL.epochs == 8 and mlp.FULL.subset is None
     assert mlp.FULL.target_accuracy == 0.98 and mlp.FAST.target_accuracy < mlp.FULL.target_accuracy
     assert mlp.FAST.subset is not None and mlp.FAST.epochs < mlp.FULL.epochs
 
