@@ -1,9 +1,9 @@
 """Values from the worker to the grader, read strictly: plain data by value, anything else a handle.
 
-Every answer was read with ``torch.load(weights_only=True)``; :meth:`Decoder.decode` then checks each
-tagged node (see :mod:`autograder.grading.protocol`) and fails closed on anything malformed. Tensors the
-worker keeps are mirrored here; exceptions come back as local classes; warnings are raised again here.
-A mixin of :class:`autograder.grading.remote.Session`.
+Every answer was read by :func:`autograder.grading.wire.loads` (plain data and tensors, nothing else);
+:meth:`Decoder.decode` then checks each tagged node (see :mod:`autograder.grading.protocol`) and fails
+closed on anything malformed. Tensors the worker keeps are mirrored here; exceptions come back as local
+classes; warnings are raised again here. A mixin of :class:`autograder.grading.remote.Session`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Message framing between the grader and the worker.
 
 Every message is ``!QB`` (payload length, kind) followed by the payload. The grader sends pickles
-(the worker trusts the grader); the worker answers with ``torch.save`` archives that the grader reads
-with ``torch.load(weights_only=True)`` and then checks node by node (the grader never trusts the worker).
+(the worker trusts the grader); the worker answers in :mod:`autograder.grading.wire`'s format, plain data
+and tensors read by a pickle that imports nothing, which the grader then checks node by node (the grader
+never trusts the worker).
 
 Values travel as tagged tuples:
 
@@ -27,7 +28,7 @@ import torch
 
 HEADER = struct.Struct("!QB")
 PICKLE = ord("P")
-TORCH = ord("T")
+ANSWER = ord("A")
 #: The largest message the grader accepts from a worker.
 MAX_MESSAGE = 256 * 1024 * 1024
 #: Name of the notebook namespace (``__module__`` of functions and classes defined in cells).

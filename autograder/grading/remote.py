@@ -11,7 +11,6 @@ through the worker (:mod:`~autograder.grading.autograd_bridge`). The processes: 
 from __future__ import annotations
 
 import contextlib
-import io
 import pickle
 import select
 import sys
@@ -24,7 +23,7 @@ import torch
 
 from autograder import guard
 from autograder.checks import state as global_state
-from autograder.grading import protocol
+from autograder.grading import protocol, wire
 from autograder.grading.decode import Decoder
 from autograder.grading.encode import Encoder, Pack
 from autograder.grading.errors import CannotGradeRemotely, NotebookDeadline, ProcessDied, ProtocolViolation
@@ -148,7 +147,7 @@ class Session(Encoder, Decoder):
             buf = proc.buffer
             if len(buf) >= protocol.HEADER.size:
                 length, kind = protocol.HEADER.unpack_from(buf)
-                if length > protocol.MAX_MESSAGE or kind != protocol.TORCH:
+                if length > protocol.MAX_MESSAGE or kind != protocol.ANSWER:
                     self._die("it sent a message the grader refuses (too large or malformed)", "crashed")
                     raise ProcessDied("the notebook's process sent more data than the grader accepts")
                 end = protocol.HEADER.size + length
@@ -176,7 +175,7 @@ class Session(Encoder, Decoder):
 
     def _load(self, payload: bytes) -> tuple:
         try:
-            message = torch.load(io.BytesIO(payload), weights_only=True)
+            message = wire.loads(payload)
         except Exception as exc:  # noqa: BLE001 - anything unreadable is the worker's fault
             self._die("it sent data the grader cannot read", "crashed")
             raise ProcessDied(

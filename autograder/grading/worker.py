@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import copy
-import io
 import operator
 import pickle
 import socket
@@ -23,7 +22,7 @@ import torch
 
 from autograder import guard
 from autograder.checks import state as global_state
-from autograder.grading import protocol
+from autograder.grading import protocol, wire
 from autograder.grading.output import CappedOutput
 from autograder.grading.worker_codec import MAX_ITEMS, WorkerCodec, type_name
 
@@ -33,7 +32,6 @@ _handed = guard.handed
 _time_limit = guard.time_limit
 _ForbiddenCall = guard.ForbiddenCall
 _StudentTimeout = guard.StudentTimeout
-_torch_save = torch.save
 
 MAX_TEXT = 20_000
 #: Iterators whose next() runs no student code: a proxy may read ahead on them.
@@ -113,9 +111,7 @@ class Worker(WorkerCodec):
     # ------------------------------------------------------------ transport
 
     def send(self, message: tuple) -> None:
-        buf = io.BytesIO()
-        _torch_save(message, buf)
-        self.sock.sendall(protocol.frame(protocol.TORCH, buf.getvalue()))
+        self.sock.sendall(protocol.frame(protocol.ANSWER, wire.dumps(message)))
 
     def recv(self) -> dict:
         while len(self.buffer) < protocol.HEADER.size or len(self.buffer) < protocol.HEADER.size + self._length():
