@@ -11,7 +11,6 @@ through the worker (:mod:`~autograder.grading.autograd_bridge`). The processes: 
 from __future__ import annotations
 
 import contextlib
-import pickle
 import select
 import sys
 import time
@@ -127,7 +126,7 @@ class Session(Encoder, Decoder):
     # ------------------------------------------------------------ transport
 
     def _send(self, request: dict) -> None:
-        payload = pickle.dumps(request, protocol=5)
+        payload = wire.dumps(request)
         try:
             self.proc.rpc.sendall(protocol.frame(protocol.PICKLE, payload))
         except OSError as exc:

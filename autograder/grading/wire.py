@@ -11,7 +11,9 @@ bytes, bytearrays, tuples, lists, dicts, sets). Tensors travel as persistent rec
 * ``("s", archive)``: anything else (a quantized or sparse tensor, conjugate or negative bits, a storage
   with gaps), a ``torch.save`` archive read with ``torch.load(weights_only=True)`` as before.
 
-A ``torch.save`` archive read with ``weights_only=True`` costs a few hundred microseconds per answer (its
+The grader's requests use the same tensor records (:func:`loads_request`: the worker trusts the grader,
+any pickle): pickling a tensor costs ~100 us, a record a few. A ``torch.save`` archive read with
+``weights_only=True`` costs a few hundred microseconds per answer (its
 unpickler is Python); this format costs a few, on every round trip of the grading.
 """
 
@@ -78,19 +80,19 @@ class _Writer(pickle.Pickler):
 
 
 def dumps(message: Any) -> bytes:
-    """The worker's answer as bytes (tensors by :func:`_record`)."""
+    """A message as bytes, tensors by :func:`_record` (the worker's answers, and the grader's requests)."""
     buf = io.BytesIO()
     _Writer(buf, protocol=5).dump(message)
     return buf.getvalue()
 
 
-def _tensor(record: Any) -> torch.Tensor:
+def _tensor(record: Any, trusted: bool = False) -> torch.Tensor:
     """A tensor from its record, or UnpicklingError for anything that does not fit exactly."""
     if type(record) is not tuple or not record:
         raise pickle.UnpicklingError("malformed tensor record")
     if record[0] == "s" and len(record) == 2 and type(record[1]) is bytes:
         t = torch.load(io.BytesIO(record[1]), weights_only=True)
-        if type(t) is not _Tensor:
+        if not (type(t) is _Tensor or (trusted and isinstance(t, _Tensor))):
             raise pickle.UnpicklingError("a tensor record holds something else")
         return t
     if record[0] != "t" or len(record) != 5:
@@ -129,3 +131,13 @@ class _Reader(pickle.Unpickler):
 def loads(payload: bytes) -> Any:
     """Read an answer: plain data and tensors, nothing else (any other global raises UnpicklingError)."""
     return _Reader(io.BytesIO(payload)).load()
+
+
+class _TrustedReader(pickle.Unpickler):
+    def persistent_load(self, pid: Any) -> Any:
+        return _tensor(pid, trusted=True)
+
+
+def loads_request(payload: bytes) -> Any:
+    """Read a request of the grader's, in the worker (which trusts the grader): any pickle, tensors as records."""
+    return _TrustedReader(io.BytesIO(payload)).load()

@@ -13,7 +13,6 @@ import builtins
 import contextlib
 import copy
 import operator
-import pickle
 import socket
 import warnings
 from typing import Any
@@ -122,7 +121,7 @@ class Worker(WorkerCodec):
         n = protocol.HEADER.size + self._length()
         payload = bytes(self.buffer[protocol.HEADER.size : n])
         del self.buffer[:n]
-        return pickle.loads(payload)
+        return wire.loads_request(payload)
 
     def _length(self) -> int:
         return protocol.HEADER.unpack_from(self.buffer)[0]

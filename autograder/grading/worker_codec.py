@@ -88,6 +88,34 @@ class GraderCallable:
         return f"<test function {self.__name__}>"
 
 
+class _Unpickler(pickle.Unpickler):
+    """Reads one request's arguments: the references :meth:`Encoder._persistent_id` made, resolved here."""
+
+    def __init__(self, buf: io.BytesIO, worker: WorkerCodec, tensors: list) -> None:
+        super().__init__(buf)
+        self.worker, self.tensors = worker, tensors
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind = pid[0]
+        if kind in ("t", "rt", "gen"):
+            return self.tensors[pid[-1]]
+        if kind == "h":
+            return self.worker.table[pid[1]]
+        if kind == "cb":
+            return GraderCallable(self.worker, pid[1], pid[2])
+        if kind == "ns":
+            return self.worker.trusted[pid[1]]
+        if kind == "gradfn":
+            return self.worker.table[pid[1]].grad_fn
+        raise pickle.UnpicklingError(f"unknown reference {kind!r}")
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return reference.get(f"{module}.{name}")
+        except KeyError:
+            return super().find_class(module, name)
+
+
 class WorkerCodec:
     """The worker's object table and the tensors it shares with the grader."""
 
@@ -229,30 +257,7 @@ class WorkerCodec:
         blob = request.get("args")
         if blob is None:
             return tensors, (), ({}, [])
-        worker = self
-
-        class Unpickler(pickle.Unpickler):
-            def persistent_load(self, pid: Any) -> Any:
-                kind = pid[0]
-                if kind in ("t", "rt", "gen"):
-                    return tensors[pid[-1]]
-                if kind == "h":
-                    return worker.table[pid[1]]
-                if kind == "cb":
-                    return GraderCallable(worker, pid[1], pid[2])
-                if kind == "ns":
-                    return worker.trusted[pid[1]]
-                if kind == "gradfn":
-                    return worker.table[pid[1]].grad_fn
-                raise pickle.UnpicklingError(f"unknown reference {kind!r}")
-
-            def find_class(self, module: str, name: str) -> Any:
-                try:
-                    return reference.get(f"{module}.{name}")
-                except KeyError:
-                    return super().find_class(module, name)
-
-        unpickler = Unpickler(io.BytesIO(blob))
+        unpickler = _Unpickler(io.BytesIO(blob), self, tensors)
         args, kwargs = unpickler.load()
         try:
             tracked = unpickler.load()
