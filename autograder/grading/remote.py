@@ -55,6 +55,14 @@ def quiet() -> Iterator[None]:
             sys.setprofile(profiler)
 
 
+def settings() -> dict[str, Any]:
+    """The grader's global settings that travel with every request: the worker runs student code under them
+    (the random state, the default dtype, anomaly detection, deterministic algorithms; a call adds grad mode)."""
+    now = global_state.snapshot()
+    return {"rng": protocol.rng_state(), "dtype": str(now.default_dtype).removeprefix("torch."),
+            "anomaly": now.anomaly, "deterministic": now.deterministic}  # fmt: skip
+
+
 class Session(Encoder, Decoder):
     """One notebook's worker, as the grader sees it. Not thread-safe; one per grading process at a time."""
 
@@ -193,8 +201,7 @@ class Session(Encoder, Decoder):
         deadline = min(time.monotonic() + timeout + GRACE_S, self.deadline)
         request["release"], self.released = self.released, []
         request["pushes"] = self._pushes()
-        request["rng"] = protocol.rng_state()
-        request["dtype"] = str(torch.get_default_dtype()).removeprefix("torch.")
+        request.update(settings())
         request.setdefault("timeout", timeout)
         busy = True
         try:

@@ -2,8 +2,9 @@
 
 The grader asks it to execute a cell, call an object, read an attribute, iterate, back-propagate... Each
 request that runs student code runs under the request's ``forbid=`` list, time limit, grad mode, default
-dtype and random state, with warnings recorded. Every answer goes back by value (tensors, numbers) or as
-a handle (:mod:`autograder.grading.worker_codec`), and the grader decides (:mod:`autograder.grading.remote`).
+dtype, anomaly detection, deterministic algorithms and random state, with warnings recorded. Every answer
+goes back by value (tensors, numbers) or as a handle (:mod:`autograder.grading.worker_codec`), and the
+grader decides (:mod:`autograder.grading.remote`).
 The processes around it (zygote, launcher, confinement): :mod:`autograder.grading.zygote`.
 """
 
@@ -167,9 +168,10 @@ class Worker(WorkerCodec):
         designated = [tensors[i] for i in request.get("grad_idx", ())] if tensors else []
         if "rng" in request:
             protocol.set_rng_state(request["rng"])
-        dtype = torch.get_default_dtype()
+        own = global_state.snapshot()  # the worker's own settings, set back after the call
         if "dtype" in request:
             torch.set_default_dtype(getattr(torch, request["dtype"]))
+        global_state.set_flags(request.get("anomaly", own.anomaly), request.get("deterministic", own.deterministic))
         left: dict[str, Any] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -187,7 +189,8 @@ class Worker(WorkerCodec):
                     outcome = ("ok", self.encode(value, tensors, designated))
             except BaseException as exc:  # noqa: BLE001 - everything a student raises is reported
                 outcome = ("raise", self.describe(exc))
-        torch.set_default_dtype(dtype)
+        torch.set_default_dtype(own.default_dtype)
+        global_state.set_flags(own.anomaly, own.deterministic)
         extras: dict[str, Any] = {
             "hits": [str(h) for h in hits][:20],
             "warnings": [
