@@ -104,3 +104,18 @@ def test_a_malformed_tensor_record_fails_closed(record: object) -> None:
         wire.loads(_forged(record))
     good = ("t", "float32", (2,), (1,), b"\x00" * 8)
     assert torch.equal(wire.loads(_forged(good))[1], torch.zeros(2))
+
+
+def test_same_bits_compares_bits_not_values() -> None:
+    from autograder.grading.protocol import same_bits
+
+    nan = torch.tensor([float("nan"), 0.0, 1.0])
+    assert same_bits(nan, nan.clone())  # NaN is NaN here
+    assert not same_bits(nan, torch.tensor([float("nan"), -0.0, 1.0]))  # -0.0 is not 0.0
+    assert not same_bits(nan, nan.double()) and not same_bits(nan, nan[:2])
+    t = torch.randn(3, 4)
+    assert same_bits(t.t(), t.t().contiguous()) and not same_bits(t.t(), t.t() + 1)
+    assert same_bits(torch.ones(2, dtype=torch.bfloat16), torch.ones(2, dtype=torch.bfloat16))
+    c = torch.randn(3, dtype=torch.complex64)
+    assert same_bits(c.conj(), c.conj().resolve_conj()) and not same_bits(c.conj(), c)
+    assert same_bits(torch.zeros(3, requires_grad=True), torch.zeros(3)) and same_bits(torch.empty(0), torch.empty(0))

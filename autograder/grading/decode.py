@@ -156,8 +156,7 @@ class Decoder:
         """Make a local tensor equal to the worker's (values, grad, requires_grad), in place."""
         with self.quiet(), torch.no_grad():
             if local.shape == data.shape and local.dtype == data.dtype:
-                same = local.detach().reshape(-1).view(torch.uint8) if local.numel() else None
-                if same is None or not torch.equal(same, data.reshape(-1).contiguous().view(torch.uint8)):
+                if not local.numel() or not protocol.same_bits(local, data):
                     local.copy_(data)
             else:
                 local.data = data
