@@ -33,11 +33,9 @@ _uint8 = torch.uint8
 _strided = torch.strided
 
 #: dtypes sent as raw bytes (every other tensor goes as a ``torch.save`` archive)
-DTYPES: dict[str, torch.dtype] = {
-    str(d).removeprefix("torch."): d
-    for d in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64, torch.complex128,
-              torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)  # fmt: skip
-}
+_RAW = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64, torch.complex128, torch.uint8,
+        torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)  # fmt: skip
+DTYPES: dict[str, torch.dtype] = {str(d).removeprefix("torch."): d for d in _RAW}
 _NAMES = {d: n for n, d in DTYPES.items()}
 
 
