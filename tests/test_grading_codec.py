@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.grading import cli, protocol, proxy, remote, status
+from autograder.grading import cli, protocol, proxy, remote, status, wire
 from autograder.grading.errors import ProtocolViolation
 from autograder.grading.options import DEFAULTS, Options
 from autograder.grading.output import CappedOutput
@@ -25,10 +25,8 @@ def _session() -> remote.Session:
 
 
 def _wire(message: tuple) -> tuple:
-    """What the grader reads: the worker's torch.save archive, loaded with weights_only=True."""
-    buf = io.BytesIO()
-    torch.save(message, buf)
-    return torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    """What the grader reads: the worker's answer through the wire format."""
+    return wire.loads(wire.dumps(message))
 
 
 def _round_trip(value: object) -> object:
@@ -217,7 +215,6 @@ def test_the_cli_defaults_are_the_options_defaults() -> None:
 
 def test_once_the_cap_is_spent_print_goes_to_a_cheap_discard() -> None:
     import builtins
-    import io
     import sys
 
     r, w = os.pipe()
@@ -294,3 +291,36 @@ def test_random_state_travels_as_bytes_exactly_and_refuses_what_does_not_fit() -
     for bad in (state[:-1], state + b"\0", bytearray(state), torch.get_rng_state(), None):
         assert not protocol.set_rng_state(bad)  # type: ignore[arg-type]
     assert torch.equal(torch.get_rng_state(), now)  # nothing was set
+
+
+def test_a_call_runs_under_the_graders_anomaly_and_deterministic_flags() -> None:
+    # the grader's settings travel with every request (remote.settings): here grader and worker share one
+    # process, so the request is made under the grader's flags and handled under the worker's own (all off)
+    worker, session = Worker(None), _session()  # type: ignore[arg-type]
+    exec(
+        "import torch\n"
+        "def flags():\n"
+        "    return (torch.is_anomaly_enabled(), torch.are_deterministic_algorithms_enabled(),\n"
+        "            torch.is_deterministic_algorithms_warn_only_enabled())\n",
+        worker.ns,
+    )
+    rid = worker.register(worker.ns["flags"])
+
+    def call(anomaly: bool, deterministic: bool, warn_only: bool) -> tuple:
+        try:
+            torch.autograd.set_detect_anomaly(anomaly)
+            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+            message, _ = session.pack((), {})
+            message.update(op="call", rid=rid, forbid=(), grad=True, timeout=10.0, **remote.settings())
+        finally:  # the worker's own settings
+            torch.autograd.set_detect_anomaly(False)
+            torch.use_deterministic_algorithms(False)
+        status, node, extras = worker.handle(wire.loads_request(wire.dumps(message)))
+        assert status == "ok" and "global" not in extras  # left as found: nothing to report
+        assert not torch.is_anomaly_enabled() and not torch.are_deterministic_algorithms_enabled()  # set back
+        return session.decode(_wire((node, {}))[0])
+
+    assert call(False, False, False) == (False, False, False)
+    assert call(True, False, False) == (True, False, False)
+    assert call(False, True, True) == (False, True, True)
+    assert call(True, True, False) == (True, True, False)

@@ -56,6 +56,16 @@ def restore(state: State) -> None:
     _SET_DET(state.deterministic[0], warn_only=state.deterministic[1])
 
 
+def set_flags(anomaly: Any, deterministic: Any) -> None:
+    """Set anomaly detection ``(enabled, check_nan)`` and deterministic algorithms ``(enabled, warn_only)``
+    where they differ from now (the worker runs a call under the grader's: see ``remote.settings``)."""
+    anomaly, deterministic = tuple(bool(b) for b in anomaly), tuple(bool(b) for b in deterministic)
+    if anomaly != (_IS_ANOMALY(), _IS_ANOMALY_NAN()):
+        _SET_ANOMALY(anomaly[0], anomaly[1])
+    if deterministic != (_IS_DET(), _IS_DET_WARN()):
+        _SET_DET(deterministic[0], warn_only=deterministic[1])
+
+
 def changes(before: State, after: State) -> list[str]:
     """What the call changed, each said as the student most likely did it and what to do instead."""
     said = []

@@ -1,9 +1,9 @@
 """Values from the worker to the grader, read strictly: plain data by value, anything else a handle.
 
-Every answer was read with ``torch.load(weights_only=True)``; :meth:`Decoder.decode` then checks each
-tagged node (see :mod:`autograder.grading.protocol`) and fails closed on anything malformed. Tensors the
-worker keeps are mirrored here; exceptions come back as local classes; warnings are raised again here.
-A mixin of :class:`autograder.grading.remote.Session`.
+Every answer was read by :func:`autograder.grading.wire.loads` (plain data and tensors, nothing else);
+:meth:`Decoder.decode` then checks each tagged node (see :mod:`autograder.grading.protocol`) and fails
+closed on anything malformed. Tensors the worker keeps are mirrored here; exceptions come back as local
+classes; warnings are raised again here. A mixin of :class:`autograder.grading.remote.Session`.
 """
 
 from __future__ import annotations
@@ -156,8 +156,7 @@ class Decoder:
         """Make a local tensor equal to the worker's (values, grad, requires_grad), in place."""
         with self.quiet(), torch.no_grad():
             if local.shape == data.shape and local.dtype == data.dtype:
-                same = local.detach().reshape(-1).view(torch.uint8) if local.numel() else None
-                if same is None or not torch.equal(same, data.reshape(-1).contiguous().view(torch.uint8)):
+                if not local.numel() or not protocol.same_bits(local, data):
                     local.copy_(data)
             else:
                 local.data = data

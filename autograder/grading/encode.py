@@ -43,6 +43,24 @@ class Pack:
 _FUNCTIONS = (types.FunctionType, types.LambdaType)
 
 
+class _Pickler(pickle.Pickler):
+    """Pickles one request's arguments: what :meth:`Encoder._persistent_id` names travels by reference."""
+
+    def __init__(self, buf: io.BytesIO, session: Encoder, pack: Pack) -> None:
+        super().__init__(buf, protocol=5)
+        self.session, self.pack = session, pack
+
+    def persistent_id(self, obj: Any) -> Any:
+        return self.session._persistent_id(obj, self.pack)
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, torch.optim.Optimizer) and not isinstance(obj, RemoteObject):
+            # pickle drops an optimizer's hooks: send them (as callbacks, if they are the test's)
+            hooks = (list(obj._optimizer_step_pre_hooks.values()), list(obj._optimizer_step_post_hooks.values()))
+            return (rebuild_optimizer, (type(obj), obj.__getstate__(), *hooks))
+        return NotImplemented
+
+
 class Encoder:
     """Packing a request's arguments (state: mirrors, callbacks, the locked cells' objects)."""
 
@@ -144,26 +162,10 @@ class Encoder:
 
     def pack(self, args: tuple, kwargs: dict) -> tuple[dict, Pack]:
         pack = Pack()
-        session = self
-
-        class Pickler(pickle.Pickler):
-            def persistent_id(self, obj: Any) -> Any:
-                return session._persistent_id(obj, pack)
-
-            def reducer_override(self, obj: Any) -> Any:
-                if isinstance(obj, torch.optim.Optimizer) and not isinstance(obj, RemoteObject):
-                    # pickle drops an optimizer's hooks: send them (as callbacks, if they are the test's)
-                    hooks = (
-                        list(obj._optimizer_step_pre_hooks.values()),
-                        list(obj._optimizer_step_post_hooks.values()),
-                    )
-                    return (rebuild_optimizer, (type(obj), obj.__getstate__(), *hooks))
-                return NotImplemented
-
         buf = io.BytesIO()
         try:
             with self.quiet():
-                pickler = Pickler(buf, protocol=5)
+                pickler = _Pickler(buf, self, pack)
                 pickler.dump((tuple(args), dict(kwargs)))
                 pickler.dump(pack.tracked)
                 hooks = [(i, list(t._backward_hooks.values())) for i, t in enumerate(pack.locals)

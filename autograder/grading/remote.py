@@ -11,8 +11,6 @@ through the worker (:mod:`~autograder.grading.autograd_bridge`). The processes: 
 from __future__ import annotations
 
 import contextlib
-import io
-import pickle
 import select
 import sys
 import time
@@ -24,7 +22,7 @@ import torch
 
 from autograder import guard
 from autograder.checks import state as global_state
-from autograder.grading import protocol
+from autograder.grading import protocol, wire
 from autograder.grading.decode import Decoder
 from autograder.grading.encode import Encoder, Pack
 from autograder.grading.errors import CannotGradeRemotely, NotebookDeadline, ProcessDied, ProtocolViolation
@@ -55,6 +53,14 @@ def quiet() -> Iterator[None]:
     finally:
         if swap:
             sys.setprofile(profiler)
+
+
+def settings() -> dict[str, Any]:
+    """The grader's global settings that travel with every request: the worker runs student code under them
+    (the random state, the default dtype, anomaly detection, deterministic algorithms; a call adds grad mode)."""
+    now = global_state.snapshot()
+    return {"rng": protocol.rng_state(), "dtype": str(now.default_dtype).removeprefix("torch."),
+            "anomaly": now.anomaly, "deterministic": now.deterministic}  # fmt: skip
 
 
 class Session(Encoder, Decoder):
@@ -128,7 +134,7 @@ class Session(Encoder, Decoder):
     # ------------------------------------------------------------ transport
 
     def _send(self, request: dict) -> None:
-        payload = pickle.dumps(request, protocol=5)
+        payload = wire.dumps(request)
         try:
             self.proc.rpc.sendall(protocol.frame(protocol.PICKLE, payload))
         except OSError as exc:
@@ -148,7 +154,7 @@ class Session(Encoder, Decoder):
             buf = proc.buffer
             if len(buf) >= protocol.HEADER.size:
                 length, kind = protocol.HEADER.unpack_from(buf)
-                if length > protocol.MAX_MESSAGE or kind != protocol.TORCH:
+                if length > protocol.MAX_MESSAGE or kind != protocol.ANSWER:
                     self._die("it sent a message the grader refuses (too large or malformed)", "crashed")
                     raise ProcessDied("the notebook's process sent more data than the grader accepts")
                 end = protocol.HEADER.size + length
@@ -176,7 +182,7 @@ class Session(Encoder, Decoder):
 
     def _load(self, payload: bytes) -> tuple:
         try:
-            message = torch.load(io.BytesIO(payload), weights_only=True)
+            message = wire.loads(payload)
         except Exception as exc:  # noqa: BLE001 - anything unreadable is the worker's fault
             self._die("it sent data the grader cannot read", "crashed")
             raise ProcessDied(
@@ -195,8 +201,7 @@ class Session(Encoder, Decoder):
         deadline = min(time.monotonic() + timeout + GRACE_S, self.deadline)
         request["release"], self.released = self.released, []
         request["pushes"] = self._pushes()
-        request["rng"] = protocol.rng_state()
-        request["dtype"] = str(torch.get_default_dtype()).removeprefix("torch.")
+        request.update(settings())
         request.setdefault("timeout", timeout)
         busy = True
         try:

@@ -2,8 +2,9 @@
 
 The grader asks it to execute a cell, call an object, read an attribute, iterate, back-propagate... Each
 request that runs student code runs under the request's ``forbid=`` list, time limit, grad mode, default
-dtype and random state, with warnings recorded. Every answer goes back by value (tensors, numbers) or as
-a handle (:mod:`autograder.grading.worker_codec`), and the grader decides (:mod:`autograder.grading.remote`).
+dtype, anomaly detection, deterministic algorithms and random state, with warnings recorded. Every answer
+goes back by value (tensors, numbers) or as a handle (:mod:`autograder.grading.worker_codec`), and the
+grader decides (:mod:`autograder.grading.remote`).
 The processes around it (zygote, launcher, confinement): :mod:`autograder.grading.zygote`.
 """
 
@@ -12,9 +13,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import copy
-import io
 import operator
-import pickle
 import socket
 import warnings
 from typing import Any
@@ -23,7 +22,7 @@ import torch
 
 from autograder import guard
 from autograder.checks import state as global_state
-from autograder.grading import protocol
+from autograder.grading import protocol, wire
 from autograder.grading.output import CappedOutput
 from autograder.grading.worker_codec import MAX_ITEMS, WorkerCodec, type_name
 
@@ -33,7 +32,6 @@ _handed = guard.handed
 _time_limit = guard.time_limit
 _ForbiddenCall = guard.ForbiddenCall
 _StudentTimeout = guard.StudentTimeout
-_torch_save = torch.save
 
 MAX_TEXT = 20_000
 #: Iterators whose next() runs no student code: a proxy may read ahead on them.
@@ -113,9 +111,7 @@ class Worker(WorkerCodec):
     # ------------------------------------------------------------ transport
 
     def send(self, message: tuple) -> None:
-        buf = io.BytesIO()
-        _torch_save(message, buf)
-        self.sock.sendall(protocol.frame(protocol.TORCH, buf.getvalue()))
+        self.sock.sendall(protocol.frame(protocol.ANSWER, wire.dumps(message)))
 
     def recv(self) -> dict:
         while len(self.buffer) < protocol.HEADER.size or len(self.buffer) < protocol.HEADER.size + self._length():
@@ -126,7 +122,7 @@ class Worker(WorkerCodec):
         n = protocol.HEADER.size + self._length()
         payload = bytes(self.buffer[protocol.HEADER.size : n])
         del self.buffer[:n]
-        return pickle.loads(payload)
+        return wire.loads_request(payload)
 
     def _length(self) -> int:
         return protocol.HEADER.unpack_from(self.buffer)[0]
@@ -172,9 +168,10 @@ class Worker(WorkerCodec):
         designated = [tensors[i] for i in request.get("grad_idx", ())] if tensors else []
         if "rng" in request:
             protocol.set_rng_state(request["rng"])
-        dtype = torch.get_default_dtype()
+        own = global_state.snapshot()  # the worker's own settings, set back after the call
         if "dtype" in request:
             torch.set_default_dtype(getattr(torch, request["dtype"]))
+        global_state.set_flags(request.get("anomaly", own.anomaly), request.get("deterministic", own.deterministic))
         left: dict[str, Any] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -192,7 +189,8 @@ class Worker(WorkerCodec):
                     outcome = ("ok", self.encode(value, tensors, designated))
             except BaseException as exc:  # noqa: BLE001 - everything a student raises is reported
                 outcome = ("raise", self.describe(exc))
-        torch.set_default_dtype(dtype)
+        torch.set_default_dtype(own.default_dtype)
+        global_state.set_flags(own.anomaly, own.deterministic)
         extras: dict[str, Any] = {
             "hits": [str(h) for h in hits][:20],
             "warnings": [

@@ -26,21 +26,13 @@ from autograder.grading import protocol
 _Tensor = torch.Tensor
 _Parameter = nn.Parameter
 _Generator = torch.Generator
-_equal = torch.equal
+_same_bits = protocol.same_bits
 
 MAX_ITEMS = 100_000
 
 
 def type_name(obj: Any) -> str:
     return type.__dict__["__name__"].__get__(type(obj))
-
-
-def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    if a.numel() == 0:
-        return True
-    return _equal(a.reshape(-1).contiguous().view(torch.uint8), b.reshape(-1).contiguous().view(torch.uint8))
 
 
 def _fingerprint(value: Any, depth: int = 0) -> Any:
@@ -86,6 +78,34 @@ class GraderCallable:
 
     def __repr__(self) -> str:
         return f"<test function {self.__name__}>"
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads one request's arguments: the references :meth:`Encoder._persistent_id` made, resolved here."""
+
+    def __init__(self, buf: io.BytesIO, worker: WorkerCodec, tensors: list) -> None:
+        super().__init__(buf)
+        self.worker, self.tensors = worker, tensors
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind = pid[0]
+        if kind in ("t", "rt", "gen"):
+            return self.tensors[pid[-1]]
+        if kind == "h":
+            return self.worker.table[pid[1]]
+        if kind == "cb":
+            return GraderCallable(self.worker, pid[1], pid[2])
+        if kind == "ns":
+            return self.worker.trusted[pid[1]]
+        if kind == "gradfn":
+            return self.worker.table[pid[1]].grad_fn
+        raise pickle.UnpicklingError(f"unknown reference {kind!r}")
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return reference.get(f"{module}.{name}")
+        except KeyError:
+            return super().find_class(module, name)
 
 
 class WorkerCodec:
@@ -229,30 +249,7 @@ class WorkerCodec:
         blob = request.get("args")
         if blob is None:
             return tensors, (), ({}, [])
-        worker = self
-
-        class Unpickler(pickle.Unpickler):
-            def persistent_load(self, pid: Any) -> Any:
-                kind = pid[0]
-                if kind in ("t", "rt", "gen"):
-                    return tensors[pid[-1]]
-                if kind == "h":
-                    return worker.table[pid[1]]
-                if kind == "cb":
-                    return GraderCallable(worker, pid[1], pid[2])
-                if kind == "ns":
-                    return worker.trusted[pid[1]]
-                if kind == "gradfn":
-                    return worker.table[pid[1]].grad_fn
-                raise pickle.UnpicklingError(f"unknown reference {kind!r}")
-
-            def find_class(self, module: str, name: str) -> Any:
-                try:
-                    return reference.get(f"{module}.{name}")
-                except KeyError:
-                    return super().find_class(module, name)
-
-        unpickler = Unpickler(io.BytesIO(blob))
+        unpickler = _Unpickler(io.BytesIO(blob), self, tensors)
         args, kwargs = unpickler.load()
         try:
             tracked = unpickler.load()
