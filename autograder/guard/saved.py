@@ -12,7 +12,8 @@ student's code (the grading worker too: its guard is :func:`autograder.guard.for
 After the call the hooks must still be on top of the stack: student code that popped them (C from C) is a hit.
 Not seen: a derivative that reads nothing saved (a sum, a linear map by a constant); hooks of one's own pushed
 over ours and popped again before returning, or ours popped and pushed back; forward-mode AD (dual numbers save
-nothing). ``torch._C._current_graph_task_id()`` is not used: a node called directly runs outside any graph task.
+nothing); a graph recorded in another thread (the hooks are thread-local, as the profiler is).
+``torch._C._current_graph_task_id()`` is not used: a node called directly runs outside any graph task (-1).
 """
 
 from __future__ import annotations
