@@ -144,6 +144,15 @@ def test_nested_watches_keep_their_own_hooks() -> None:
     assert torch.equal(_engine_grad(z, x), z.detach())  # both watches over: the judge reads them back
 
 
+def test_a_graph_kept_from_an_earlier_call_is_watched_in_a_later_one() -> None:
+    x = torch.randn(3, requires_grad=True)
+    with guard.forbid(*guard.AUTOGRAD) as first:
+        y = torch.exp(x)  # e.g. a forward the student returned, handed back to their backward
+    with guard.forbid(*guard.AUTOGRAD) as second, contextlib.suppress(BaseException):
+        _engine_grad(y, x)
+    assert not first and second == [saved.UNPACKED]
+
+
 def test_a_saved_output_does_not_keep_its_graph_alive() -> None:
     def record() -> weakref.ref:
         with guard.forbid(*guard.AUTOGRAD):

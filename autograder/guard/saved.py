@@ -10,7 +10,8 @@ directly alike), while a derivative written by hand reads nothing back. So while
 student's code (the grading worker too: its guard is :func:`autograder.guard.forbid`).
 
 After the call the hooks must still be on top of the stack: student code that popped them (C from C) is a hit.
-Not seen: a derivative that reads nothing saved (a sum, a linear map by a constant); hooks of one's own pushed
+Not seen: a derivative that reads nothing saved (a sum, a linear map by a constant); a graph recorded before
+any watch began and handed to the call (the checks hand copies without a graph); hooks of one's own pushed
 over ours and popped again before returning, or ours popped and pushed back; forward-mode AD (dual numbers save
 nothing); a graph recorded in another thread (the hooks are thread-local, as the profiler is).
 ``torch._C._current_graph_task_id()`` is not used: a node called directly runs outside any graph task (-1).
@@ -46,23 +47,28 @@ def watches_unpacks(paths: tuple[str, ...]) -> bool:
     return not ENGINE_ROUTES.isdisjoint(paths)
 
 
+# the hits of the watches active now, innermost last: a tensor saved under an earlier watch and read back during
+# a later one (a graph kept from a previous call) is a hit of the later one
+_WATCHING: list[list[str]] = []
+
+
 @contextlib.contextmanager
 def watch_unpacks(hits: list[str]) -> Iterator[None]:
-    """While the body runs, a tensor saved for backward and read back (by the engine, by a node called
-    directly) appends :data:`UNPACKED` to ``hits`` and raises :class:`ForbiddenCall`.
+    """While the body runs, a tensor saved for backward (under this watch or an earlier one) and read back, by the
+    engine or by a node called directly, appends :data:`UNPACKED` to ``hits`` and raises :class:`ForbiddenCall`.
 
-    Tensors saved while the body runs stay packed by these hooks afterwards: read back later (the judge's own
-    backward), they are returned as saved, with PyTorch's check that no in-place change came in between.
+    Tensors saved while the body runs stay packed by these hooks afterwards: read back later outside any watch
+    (the judge's own backward), they are returned as saved, with PyTorch's check that no in-place change came in
+    between.
     """
-    active = True
 
     def pack(tensor: torch.Tensor) -> tuple[torch.Tensor, int]:
         # detached: the saved output of a node must not hold that node (a cycle no collector frees)
         return _DETACH(tensor), tensor._version
 
     def unpack(packed: tuple[torch.Tensor, int]) -> torch.Tensor:
-        if active:
-            hits.append(UNPACKED)
+        if _WATCHING:
+            _WATCHING[-1].append(UNPACKED)
             raise ForbiddenCall(UNPACKED)
         tensor, version = packed
         if tensor._version != version:  # what PyTorch checks for a tensor saved without hooks
@@ -74,10 +80,12 @@ def watch_unpacks(hits: list[str]) -> Iterator[None]:
         return tensor
 
     _PUSH(pack, unpack)
+    _WATCHING.append(hits)
     try:
         yield
     finally:
-        active = False
+        while _WATCHING and _WATCHING.pop() is not hits:  # (a watch left open inside this one ends with it)
+            pass
         if not _pop_ours(pack, unpack):
             hits.append(POPPED)
 
