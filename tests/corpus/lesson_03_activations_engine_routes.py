@@ -13,7 +13,7 @@ import torch
 from corpus import correct, wrong
 
 LESSON = "03_activations"
-MINIMUM = (4, 1)  # wrong, correct
+MINIMUM = (9, 1)  # wrong, correct
 
 
 @wrong("sigmoid_grad", "runs the engine through functools.partial(torch._C._ImperativeEngine().run_backward)")
@@ -66,6 +66,67 @@ def elu_grad(x, alpha=1.0):
     run = functools.partial(torch._C._ImperativeEngine().run_backward)
     (grad,) = run((y,), (torch.ones_like(y),), False, False, (leaf,), False, False)
     return grad
+
+
+@wrong("gelu_grad", "runs the engine on x * Phi(x) written with torch.erf, through functools.partial(run_backward)")
+def gelu_grad(x):
+    import functools
+
+    leaf = x.detach().requires_grad_(True)
+    y = leaf * 0.5 * (1 + torch.erf(leaf / 2**0.5))
+    run = functools.partial(torch._C._ImperativeEngine().run_backward)
+    (grad,) = run((y,), (torch.ones_like(y),), False, False, (leaf,), False, False)
+    return grad
+
+
+@wrong("silu_grad", "calls the node of x * sigmoid(x), fetched through functools.partial, then the sigmoid's node")
+def silu_grad(x):
+    import functools
+
+    leaf = x.detach().requires_grad_(True)
+    s = torch.sigmoid(leaf)
+    node = functools.partial(torch._C.TensorBase.grad_fn.__get__)(leaf * s)
+    direct, through_s = node(torch.ones_like(leaf))  # d/dleaf with s held, d/ds with leaf held
+    (sigmoid_node, _), *_ = (edge for edge in node.next_functions if edge[0] is not None and edge[1] == 0
+                             and not hasattr(edge[0], "variable"))  # fmt: skip
+    return (direct + sigmoid_node(through_s)).detach()
+
+
+@wrong("softplus_grad", "runs the engine on the softplus written with torch.where, log1p and exp")
+def softplus_grad(x, beta=1.0, threshold=20.0):
+    import functools
+
+    leaf = x.detach().requires_grad_(True)
+    scaled = leaf * beta
+    below = torch.where(scaled > threshold, torch.zeros_like(scaled), scaled)  # finite; NaN carried through
+    y = torch.where(scaled > threshold, leaf, torch.log1p(torch.exp(below)) / beta)
+    run = functools.partial(torch._C._ImperativeEngine().run_backward)
+    (grad,) = run((y,), (torch.ones_like(y),), False, False, (leaf,), False, False)
+    return grad
+
+
+@wrong("mish_grad", "runs Variable._execution_engine on x * tanh(softplus(x)), through map")
+def mish_grad(x):
+    leaf = x.detach().requires_grad_(True)
+    sp = torch.where(leaf > 20, leaf, torch.log1p(torch.exp(leaf.clamp(max=20))))
+    y = leaf * torch.tanh(sp)
+    args = ((y,), (torch.ones_like(y),), False, False, (leaf,), False, False)
+    ((grad,),) = map(torch.autograd.Variable._execution_engine.run_backward, *([a] for a in args))
+    return grad
+
+
+@wrong("softmax_jacobian", "one engine run per row (keep_graph) on a softmax written by hand")
+def softmax_jacobian(x):
+    import functools
+
+    leaf = x.detach().requires_grad_(True)
+    e = torch.exp(leaf - leaf.detach().max())
+    s = e / e.sum()
+    run = functools.partial(torch._C._ImperativeEngine().run_backward)
+    rows = [
+        run((s,), (torch.eye(len(s), dtype=s.dtype)[i],), True, False, (leaf,), False, False)[0] for i in range(len(s))
+    ]
+    return torch.stack(rows)
 
 
 @correct("sigmoid_grad", "s * (1 - s) from a hand-written stable sigmoid, under a graph it never reads back")
