@@ -16,8 +16,12 @@ The profiler recognises the judge by code object and module dict, and trusts a c
 identity, never by a name the student can set (``__name__``); what a check passes as an argument
 (:func:`handed`) stays callable.
 
+A ban on autograd is also watched without seeing a call (:mod:`.saved`): a tensor saved for backward and read
+back during the student's call means autograd computed a derivative, whatever C function reached it.
+
 The package: :mod:`.names` (ban lists resolved, ``AUTOGRAD``), :mod:`.judge` (the judge by identity, what a check
-hands over), :mod:`.attributes` (tensor attributes behind a property), :mod:`.errors`.
+hands over), :mod:`.attributes` (tensor attributes behind a property), :mod:`.saved` (saved-tensor hooks),
+:mod:`.errors`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from autograder.guard.judge import (
     judge_codes,
 )
 from autograder.guard.names import _ATTRIBUTES, ALIASES, AUTOGRAD, _from_torch, _label, _resolve, _Spy
+from autograder.guard.saved import watch_unpacks, watches_unpacks
 
 __all__ = [
     "ALIASES", "AUTOGRAD", "TESTS_OWN", "ForbiddenCall", "StudentTimeout", "_ATTRIBUTES", "_NOT_FORBIDDEN", "_SEEN",
@@ -105,7 +110,8 @@ def forbid(*paths: str) -> Iterator[list[str]]:
     sys.setprofile(profiler)
     try:
         if paths:
-            with spy, _guard_attributes(paths, judge, caught):
+            unpacks = watch_unpacks(hits) if watches_unpacks(paths) else contextlib.nullcontext()
+            with spy, _guard_attributes(paths, judge, caught), unpacks:
                 yield hits
         else:
             yield hits
