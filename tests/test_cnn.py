@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 
 import matplotlib.pyplot as plt
@@ -30,6 +31,20 @@ def test_channels_last_changes_the_layout_not_the_result() -> None:
     assert xl.is_contiguous(memory_format=torch.channels_last)
     assert fast.features[0].weight.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(fast(xl), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_channels_last_flatten_gives_the_classifiers_own_gradient() -> None:
+    # channels_last features are flattened in (H, W, C) order against permuted weight columns: the same function,
+    # and the gradient still reaches classifier.weight in its own (C, H, W) layout
+    torch.manual_seed(0)
+    nchw = cnn.LightCNN((4, 8))
+    last = cnn.to_device(copy.deepcopy(nchw), torch.device("cpu"), channels_last=True)
+    x = torch.randn(6, 1, 28, 28)
+    nchw(x).square().sum().backward()
+    last(cnn.images_on(x, torch.device("cpu"), channels_last=True)).square().sum().backward()
+    assert last.features(cnn.images_on(x, torch.device("cpu"), True)).is_contiguous(memory_format=torch.channels_last)
+    for (name, a), b in zip(nchw.named_parameters(), last.parameters(), strict=True):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-5, msg=name)
 
 
 def test_tune_malloc_never_passes_a_truncated_int() -> None:
