@@ -145,3 +145,26 @@ def test_pick_threads_times_the_lessons_mlp_and_keeps_the_faster(monkeypatch: py
         assert seen == [1, 2] and timings == {1: 0.01, 2: 0.001} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_full_batch_training_runs_with_one_thread_and_restores_the_count() -> None:
+    # tiny full-batch problems (lessons 01 and 03) train with one thread: a second only waits on a busy machine
+    seen: list[int] = []
+
+    class Spy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            seen.append(torch.get_num_threads())
+            return self.layer(x)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        losses = train.fit_full_batch(Spy(), torch.randn(8, 2), torch.randint(0, 2, (8,)), epochs=3)
+        assert seen == [1, 1, 1] and len(losses) == 3
+        assert torch.get_num_threads() == 2, "the thread count is restored after training"
+    finally:
+        torch.set_num_threads(before)
