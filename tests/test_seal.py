@@ -170,12 +170,12 @@ def test_a_call_that_tampers_fails_and_the_guard_is_whole_again(worker: Worker) 
     assert status == "ok" and extras["hits"] == []
 
 
-def test_a_cell_that_tampers_keeps_nothing_it_defined(worker: Worker) -> None:
+def test_a_cell_that_tampers_is_reported_as_such(worker: Worker) -> None:
     original = guard._Spy.__dict__["forbidden"]
     source = "import autograder.guard as g\ng._Spy.forbidden = lambda self, name: False\ndef linear(x):\n    return x\n"
     status, desc, _ = worker.execute({"op": "exec", "source": source, "filename": "<exercise linear>"})
-    assert status == "raise" and "autograder.guard.names._Spy.forbidden" in desc["message"]
-    assert "linear" not in worker.ns and "g" not in worker.ns
+    assert status == "raise" and desc["kind"] == "tampered"
+    assert "`autograder.guard.names._Spy.forbidden`, which belongs to the grader" in desc["message"]
     assert guard._Spy.__dict__["forbidden"] is original
     status, _, _ = worker.execute({"op": "exec", "source": "def linear(x):\n    return x\n", "filename": "<e>"})
     assert status == "ok" and "linear" in worker.ns

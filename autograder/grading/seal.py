@@ -5,8 +5,10 @@ class attributes (``_Spy.forbidden``), a function's ``__code__``/``__defaults__`
 cells of its closure (``forbid`` is a wrapper whose closure holds the generator function). A student cell in the
 worker can import those modules and rebind any of them. :class:`Seal` records, at the end of the worker's trusted
 start, the identity of every one of them in the modules the worker's guarded execution depends on
-(:data:`SEALED`); :meth:`Seal.intact` compares identities (a few lists of ``id()``, no student ``__eq__`` runs)
-and :meth:`Seal.repair` puts back what changed and names it.
+(:data:`SEALED`); :meth:`Seal.intact` compares identities (one list of ``id()``: each value looked up by its
+recorded name, as the judge's code looks it up, and each space's size) and :meth:`Seal.repair` puts back what
+changed and names it. It runs before and after every request of the worker's that runs student code, so the
+comparison is flat lists built by ``map`` in C, not a Python loop.
 
 Identities only: the seal holds a reference to every recorded object, so an ``id()`` cannot be reused. The
 contents of the modules' mutable containers (caches such as ``judge._SEEN``) are not sealed.
@@ -18,7 +20,7 @@ import sys
 import types
 from collections.abc import Iterable
 from itertools import chain
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import Any
 
 #: Modules the worker's guarded execution depends on (prefixes end with a dot: the package and its submodules).
@@ -42,9 +44,8 @@ VOLATILE = {("autograder.guard.judge", "_JUDGE"), ("autograder.guard.judge", "_M
 BENIGN = frozenset({"__warningregistry__"})
 _FUNCTION_FIELDS = ("__code__", "__defaults__", "__kwdefaults__")
 _MISSING = object()
-_FIELDS = attrgetter(*_FUNCTION_FIELDS)
+_CODE, _DEFAULTS, _KWDEFAULTS = map(attrgetter, _FUNCTION_FIELDS)
 _CONTENTS = attrgetter("cell_contents")
-_VALUES = methodcaller("values")
 
 
 def sealed_modules(modules: dict[str, Any] | None = None) -> dict[str, types.ModuleType]:
@@ -53,7 +54,7 @@ def sealed_modules(modules: dict[str, Any] | None = None) -> dict[str, types.Mod
     for name, module in list((sys.modules if modules is None else modules).items()):
         if not isinstance(module, types.ModuleType):
             continue
-        if any(name == p or name.startswith(p) or (p.endswith(".") and name == p[:-1]) for p in SEALED):
+        if any(name == p or (p.endswith(".") and (name.startswith(p) or name == p[:-1])) for p in SEALED):
             out[name] = module
     return out
 
@@ -89,6 +90,9 @@ class Seal:
                 for fn in _functions_of(value):
                     if (fn.__module__ or "").startswith("autograder"):
                         self._function(label, fn, seen)
+        self._functions = [fn for _, fn in self.functions]
+        self._defaulted = [fn for fn in self._functions if fn.__defaults__ is not None]
+        self._kwdefaulted = [fn for fn in self._functions if fn.__kwdefaults__ is not None]
         self.record()
 
     def _function(self, label: str, fn: types.FunctionType, seen: set[int], depth: int = 0) -> None:
@@ -114,23 +118,25 @@ class Seal:
         self.fields = [tuple(getattr(fn, f) for f in _FUNCTION_FIELDS) for _, fn in self.functions]
         self.contents = [cell.cell_contents for _, cell in self.cells]
         self._mappings = [space for _, space, _ in self.spaces]
-        self._functions = [fn for _, fn in self.functions]
+        self._lookups = [space.__getitem__ for space in self._mappings]
+        self._keys = [tuple(space) for space in self.items]
         self._cells = [cell for _, cell in self.cells]
         self._modules = list(self.modules.values())
         self._fast = self._ids()
 
-    def _ids(self) -> list[int]:
-        """One flat list of identities: the keys and values of every space, the functions' fields, the closure
-        cells' contents, the modules' types (a change of length or order shows as well as a change of value)."""
-        mappings = self._mappings
+    def _ids(self) -> tuple[list[int], list[int]]:
+        """The identities, as one flat list: each recorded key's value looked up as the judge's code looks it up,
+        every function's ``__code__`` (and its defaults where it has some: elsewhere none is ever used), the
+        closure cells' contents, the modules' types; and, apart, each space's size (a key added)."""
         try:
-            return list(map(id, chain(
-                chain.from_iterable(mappings), chain.from_iterable(map(_VALUES, mappings)),
-                chain.from_iterable(map(_FIELDS, self._functions)), map(_CONTENTS, self._cells),
-                map(type, self._modules),
+            ids = list(map(id, chain(
+                chain.from_iterable(map(map, self._lookups, self._keys)),
+                map(_CODE, self._functions), map(_DEFAULTS, self._defaulted), map(_KWDEFAULTS, self._kwdefaulted),
+                map(_CONTENTS, self._cells), map(type, self._modules),
             )))  # fmt: skip
-        except ValueError:  # a closure cell emptied
-            return []
+        except (KeyError, ValueError):  # a key deleted, a closure cell emptied
+            ids = []
+        return ids, list(map(len, self._mappings))
 
     def intact(self) -> bool:
         """Whether every recorded identity is still in place (the check after every request: keep it cheap)."""

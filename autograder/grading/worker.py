@@ -350,14 +350,9 @@ class Worker(WorkerCodec):
 
         first = len(self.tampered)
         reply = self.student(request, run)
-        if len(self.tampered) > first:  # a cell that changed the judge: what it defined is not kept
-            for name in list(self.ns):
-                if before.get(name, missing) is not self.ns[name]:
-                    if name in before:
-                        self.ns[name] = before[name]
-                    else:
-                        del self.ns[name]
-        elif request.get("trusted"):
+        if len(self.tampered) > first:  # a cell that changed the judge: the grader fails its exercise's tests
+            return ("raise", {**reply[1], "kind": "tampered"}, reply[2])
+        if request.get("trusted"):
             for name, value in self.ns.items():
                 if before.get(name, missing) is not value:
                     self.trusted[name] = value

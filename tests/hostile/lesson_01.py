@@ -354,6 +354,7 @@ if os.fork() == 0:
                 _PARTS = (["HIDDEN", "TESTS"], ["BEGIN", "SOLUTION"], ["with", "the", "identity"])
                 _NEEDLES = [" ".join(p) for p in _PARTS]
                 _hits = []
+                _o = _s = None  # bound before the loop: the scan also walks this cell's namespace
                 for _o in gc.get_objects():
                     if _o is _NEEDLES:
                         continue
@@ -527,7 +528,7 @@ if os.fork() == 0:
         Case(
             "seal_module_global",
             "rebinds a module global of the guard (_resolve: every ban list resolves to nothing) at the top",
-            zero=LINEAR_USERS,
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
             status="failed",
             review="touches the grader's own package",
             exercises={
@@ -540,7 +541,7 @@ if os.fork() == 0:
         Case(
             "seal_class_attribute",
             "rebinds a class attribute of the guard (_Spy.forbidden: nothing is forbidden) at the top of the cell",
-            zero=LINEAR_USERS,
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
             status="failed",
             review="touches the grader's own package",
             exercises={
@@ -552,7 +553,7 @@ if os.fork() == 0:
         Case(
             "seal_function_code",
             "swaps the code of ag.forbid's generator for a no-op's at the top of the cell",
-            zero=LINEAR_USERS,
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
             status="failed",
             review="touches the grader's own package",
             exercises={
