@@ -125,6 +125,11 @@ def _run_guarded(
         if rng_before is not None:
             rng_after = state.rng()
             state.set_rng(rng_before)
+    if hits and str(hits[0]).startswith(guard.GRADERS_OWN):
+        fail(
+            f"`{name}` rebinds `{str(hits[0])[len(guard.GRADERS_OWN) :]}`, which belongs to the grader: it was put "
+            f"back. Leave the grader's modules alone and compute the answer yourself in `{name}`."
+        )
     if hits and str(hits[0]).startswith(guard.TESTS_OWN):
         fail(
             f"`{name}` calls `{str(hits[0])[len(guard.TESTS_OWN) :]}`, which belongs to the tests: compute it "

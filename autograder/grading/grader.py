@@ -127,6 +127,7 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
         elif sc.kind == "exercise":
             plan.append((sc.grade_id, ipython_to_python(cleaned.exercises.get(sc.grade_id, "")), False))
     broken: dict[str, str] = {}
+    tampered: set[str] = set()  # exercise cells that changed the judge's modules in the worker (put back since)
     skipped: set[str] = set()
 
     def boot() -> str:
@@ -149,6 +150,8 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
                     break
                 first = err["message"].strip().splitlines()[0] if err["message"].strip() else ""
                 broken[gid] = f"{what} {gid} raised {err['type']}" + (f": {first}" if first else "")
+                if err["kind"] == "tampered":
+                    tampered.add(gid)
             session.take_incident()
             if not restart:
                 return ""
@@ -180,7 +183,7 @@ def _grade(source: SourceNotebook, cleaned: Cleaned, session: remote.Session, op
                     if name in fetched:
                         ns[name] = fetched[name]
         for gc in grade_cells:
-            tests[gc.grade_id] = _run_test(gc, ns, session, broken, boot, names, source)
+            tests[gc.grade_id] = _run_test(gc, ns, session, broken, boot, names, source, tampered)
     except remote.NotebookDeadline:
         pass
     except (remote.ProcessDied, remote.ProtocolViolation) as exc:  # between tests: the rest cannot run
@@ -212,8 +215,9 @@ def _finish(source: SourceNotebook, cleaned: Cleaned, result: NotebookResult, te
 
 
 def _run_test(gc: Any, ns: dict, session: remote.Session, broken: dict[str, str], boot: Any, names: list[str],
-              source: SourceNotebook) -> TestResult:  # fmt: skip
-    """Run one grade cell here; score its points if it raises nothing."""
+              source: SourceNotebook, tampered: set[str]) -> TestResult:  # fmt: skip
+    """Run one grade cell here; score its points if it raises nothing (and its exercise's cell did not tamper with
+    the judge's modules)."""
     if not session.alive:
         failure = boot()
         if failure:
@@ -246,9 +250,11 @@ def _run_test(gc: Any, ns: dict, session: remote.Session, broken: dict[str, str]
     incident = session.take_incident()
     if status == Status.FAILED and incident:
         status = Status(incident)
+    exercise = gc.grade_id.removeprefix("test_").split("__")[0]
+    if status == Status.PASSED and exercise in tampered:
+        status = Status.FAILED
     if status != Status.PASSED:
-        exercise = gc.grade_id.removeprefix("test_").split("__")[0]
         if exercise in broken:
-            message = f"{broken[exercise]}\n{message}"
+            message = f"{broken[exercise]}\n{message}".strip()
     score = gc.points if status == Status.PASSED else 0.0
     return TestResult(gc.grade_id, score, gc.points, status, message[:4000])

@@ -24,6 +24,7 @@ from autograder import guard
 from autograder.checks import state as global_state
 from autograder.grading import protocol, wire
 from autograder.grading.output import CappedOutput
+from autograder.grading.seal import Seal, sealed_modules
 from autograder.grading.worker_codec import MAX_ITEMS, WorkerCodec, type_name
 
 # Captured before any student code runs: rebinding these names in a notebook changes nothing here.
@@ -32,6 +33,7 @@ _handed = guard.handed
 _time_limit = guard.time_limit
 _ForbiddenCall = guard.ForbiddenCall
 _StudentTimeout = guard.StudentTimeout
+_GRADERS_OWN = guard.GRADERS_OWN
 
 MAX_TEXT = 20_000
 #: Iterators whose next() runs no student code: a proxy may read ahead on them.
@@ -91,11 +93,23 @@ def _get_ipython() -> _IPythonStub:
     return _IPythonStub()
 
 
+def tamper_message(changed: list[str]) -> str:
+    """What a request that changed the judge's modules is told (the seal has put them back)."""
+    names = ", ".join(f"`{n}`" for n in dict.fromkeys(changed).keys() if n)
+    return (
+        f"your code rebinds {names}, which belongs to the grader: it was put back, and this does not count. "
+        "Leave the grader's modules alone and write the answer yourself."
+    )
+
+
 class Worker(WorkerCodec):
     """Serves one notebook's requests on a socket; everything a student cell defines lives in ``self.ns``."""
 
-    def __init__(self, sock: socket.socket, output: CappedOutput | None = None) -> None:
+    def __init__(self, sock: socket.socket, output: CappedOutput | None = None, seal: Seal | None = None) -> None:
         self.sock = sock
+        # the end of the trusted start: the judge's modules as they are now, kept so (see autograder.grading.seal)
+        self.seal = seal if seal is not None else Seal(sealed_modules())
+        self.tampered: list[str] = []  # what student code changed of them, in order (nested requests included)
         self.output = output
         self.ns: dict[str, Any] = {"__name__": protocol.NOTEBOOK_MODULE, "__builtins__": builtins,
                                    "get_ipython": _get_ipython}  # fmt: skip
@@ -161,6 +175,9 @@ class Worker(WorkerCodec):
 
         ``handed``: the call's arguments, which the student's code may call even where they are the judge's (a
         test function ``f`` of a lesson module)."""
+        first = len(self.tampered)
+        self.tampered += self.seal.check()  # a change made outside any request (a student's __del__)
+        checked = False
         hits: list[str] = []
         forbid = tuple(request.get("forbid", ()))
         timeout = request.get("timeout")
@@ -186,9 +203,19 @@ class Worker(WorkerCodec):
                             if end != start:
                                 left = global_state.encode(end)
                                 global_state.restore(start)
-                    outcome = ("ok", self.encode(value, tensors, designated))
+                self.tampered += self.seal.check()
+                checked = True
+                if len(self.tampered) > first:
+                    raise _ForbiddenCall("")
+                outcome = ("ok", self.encode(value, tensors, designated))
             except BaseException as exc:  # noqa: BLE001 - everything a student raises is reported
                 outcome = ("raise", self.describe(exc))
+        if not checked:
+            self.tampered += self.seal.check()
+        tampered = self.tampered[first:]
+        if tampered:  # put back already; the request fails, with what it changed
+            hits = [_GRADERS_OWN + name for name in tampered] + list(hits)
+            outcome = ("raise", self.describe(_ForbiddenCall(tamper_message(tampered))))
         torch.set_default_dtype(own.default_dtype)
         global_state.set_flags(own.anomaly, own.deterministic)
         extras: dict[str, Any] = {
@@ -321,7 +348,10 @@ class Worker(WorkerCodec):
         def run() -> None:
             exec(code, self.ns)  # noqa: S102 - this is the sandbox
 
+        first = len(self.tampered)
         reply = self.student(request, run)
+        if len(self.tampered) > first:  # a cell that changed the judge: the grader fails its exercise's tests
+            return ("raise", {**reply[1], "kind": "tampered"}, reply[2])
         if request.get("trusted"):
             for name, value in self.ns.items():
                 if before.get(name, missing) is not value:

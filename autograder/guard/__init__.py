@@ -39,6 +39,7 @@ from autograder.guard.judge import (
     _HANDED,
     _NOT_FORBIDDEN,
     _SEEN,
+    GRADERS_OWN,
     TESTS_OWN,
     _codes,
     _judge_label,
@@ -49,8 +50,8 @@ from autograder.guard.names import _ATTRIBUTES, ALIASES, AUTOGRAD, _from_torch, 
 from autograder.guard.saved import watch_unpacks, watches_unpacks
 
 __all__ = [
-    "ALIASES", "AUTOGRAD", "TESTS_OWN", "ForbiddenCall", "StudentTimeout", "_ATTRIBUTES", "_NOT_FORBIDDEN", "_SEEN",
-    "_codes", "forbid", "handed", "judge_codes", "raised_in", "time_limit",
+    "ALIASES", "AUTOGRAD", "GRADERS_OWN", "TESTS_OWN", "ForbiddenCall", "StudentTimeout", "_ATTRIBUTES",
+    "_NOT_FORBIDDEN", "_SEEN", "_codes", "forbid", "handed", "judge_codes", "raised_in", "time_limit",
 ]  # fmt: skip
 
 # captured at import, before student code runs: the built-in that would switch the profiler below off

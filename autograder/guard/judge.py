@@ -19,6 +19,8 @@ _OP_CALLS = {torch._ops.OpOverload.__call__.__code__, torch._ops.OpOverloadPacke
 
 # A hit on the judge's own code starts with this: the checks then say it belongs to the tests.
 TESTS_OWN = "the tests' own "
+# A hit on a change to the judge's own modules (the grading worker's seal) starts with this.
+GRADERS_OWN = "the grader's own "
 
 # modules of the judge whose functions student code may reach legitimately: this guard's callbacks (the function
 # mode, the alarm) and the sandbox's proxies; they are trusted callers, never forbidden callees

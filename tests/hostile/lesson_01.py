@@ -74,6 +74,15 @@ def _nul_bytes(nb: Any) -> bytes:
     return raw.replace(b'{\n  "cell_type"', b'{\x00\n  "cell_type"', 5).replace(b'"metadata"', b'\x00"metadata"', 3)
 
 
+# a correct linear, after a first line that tampers with the judge's modules (the seal's cases)
+_TAMPER_AT_TOP = """
+{}
+def linear(input, weight, bias=None):
+    out = input @ weight.T
+    return out if bias is None else out + bias
+"""
+
+
 def cases(lesson: Lesson) -> list[Case]:
     sol = lesson.solutions
     return [
@@ -345,6 +354,7 @@ if os.fork() == 0:
                 _PARTS = (["HIDDEN", "TESTS"], ["BEGIN", "SOLUTION"], ["with", "the", "identity"])
                 _NEEDLES = [" ".join(p) for p in _PARTS]
                 _hits = []
+                _o = _s = None  # bound before the loop: the scan also walks this cell's namespace
                 for _o in gc.get_objects():
                     if _o is _NEEDLES:
                         continue
@@ -510,6 +520,63 @@ if os.fork() == 0:
                 import torch.nn.functional as F
                 def linear(input, weight, bias=None):
                     return F.linear(input, weight, bias)
+                """
+            },
+        ),
+        # The seal (autograder/grading/seal.py): each route to the guard's helpers, rebound by a correct answer
+        # that would otherwise pass; put back, and the exercise fails with what it changed.
+        Case(
+            "seal_module_global",
+            "rebinds a module global of the guard (_resolve: every ban list resolves to nothing) at the top",
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
+            status="failed",
+            review="touches the grader's own package",
+            exercises={
+                "linear": _TAMPER_AT_TOP.format(
+                    "import types, autograder.guard as _g\n"
+                    "_g._resolve = lambda paths: (frozenset(), None, types.MappingProxyType({}))"
+                )
+            },
+        ),
+        Case(
+            "seal_class_attribute",
+            "rebinds a class attribute of the guard (_Spy.forbidden: nothing is forbidden) at the top of the cell",
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
+            status="failed",
+            review="touches the grader's own package",
+            exercises={
+                "linear": _TAMPER_AT_TOP.format(
+                    "import autograder.guard as _g\n_g._Spy.forbidden = lambda self, name: False"
+                )
+            },
+        ),
+        Case(
+            "seal_function_code",
+            "swaps the code of ag.forbid's generator for a no-op's at the top of the cell",
+            zero=(LINEAR,),  # the guard is whole again for Linear and MLP, which call it
+            status="failed",
+            review="touches the grader's own package",
+            exercises={
+                "linear": _TAMPER_AT_TOP.format(
+                    "import contextlib, autograder.guard as _g\n"
+                    "@contextlib.contextmanager\ndef _nothing(*paths):\n    yield []\n"
+                    "_g.forbid.__wrapped__.__code__ = _nothing.__wrapped__.__code__"
+                )
+            },
+        ),
+        Case(
+            "seal_worker_helper",
+            "rebinds a helper of the worker (global_state.snapshot) from inside the graded call",
+            zero=LINEAR_USERS,
+            status="failed",
+            review="touches the grader's own package",
+            exercises={
+                "linear": """
+                def linear(input, weight, bias=None):
+                    import autograder.checks.state as global_state
+                    global_state.snapshot = lambda: None
+                    out = input @ weight.T
+                    return out if bias is None else out + bias
                 """
             },
         ),
