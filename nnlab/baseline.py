@@ -14,8 +14,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-#: PyTorch's thread count when this module was imported, before any recipe changed it
-DEFAULT_THREADS = torch.get_num_threads()
+import nnlab
+
+#: PyTorch's own thread count, before nnlab's default of one thread or any recipe changed it
+DEFAULT_THREADS = nnlab.DEFAULT_THREADS
 
 
 def plain_epoch(

@@ -19,8 +19,10 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-#: PyTorch's own thread count (one per core) when the course started, before any choice changed it
-DEFAULT_THREADS = torch.get_num_threads()
+import nnlab
+
+#: PyTorch's own thread count (one per core), before nnlab's default of one thread or any choice changed it
+DEFAULT_THREADS = nnlab.DEFAULT_THREADS
 
 
 #: more threads are kept only when they measure this much faster than the fewest: a few steps are a short sample,
