@@ -108,3 +108,22 @@ def test_filter_and_feature_map_plots() -> None:
     fig2 = cnn.plot_feature_maps(torch.rand(5, 7, 7), cols=4)
     assert sum(1 for ax in fig2.axes if ax.images) == 5
     plt.close("all")
+
+
+def test_train_cnn_in_bfloat16_trains_the_float32_model_in_place() -> None:
+    nnlab.set_seed(0)
+    mnist = data.load_mnist(subset=1200)
+    rec = cnn.Recipe(channels=(8, 16), epochs=1, batch_size=64, subset=1200, threads=1, precision="bfloat16")
+    model = cnn.LightCNN(rec.channels)
+    before = model.classifier.weight.detach().clone()
+    history = cnn.train_cnn(model, mnist, rec, device=torch.device("cpu"), progress=False)
+    assert history["precision"] == "bfloat16" and history["test_acc"][0] > 0.5
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # only the forward ran in bfloat16
+    assert not torch.equal(model.classifier.weight, before)
+
+
+def test_train_cnn_keeps_an_explicit_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cnn.cpu, "time_steps", lambda *a, **k: pytest.fail("an explicit choice measures nothing"))
+    rec = cnn.Recipe(channels=(4, 8), epochs=1, batch_size=64, subset=300, threads=1, precision="float32")
+    history = cnn.train_cnn(cnn.LightCNN(rec.channels), data.load_mnist(subset=300), rec, progress=False)
+    assert history["precision"] == "float32"
