@@ -184,6 +184,20 @@ def adam(model: nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(model.parameters(), lr=lr)
 
 
+def measure_settings(
+    model: nn.Module, train_b: train.Batches, *, threads: int | str | None, precision: str, device: torch.device
+) -> str:
+    """Set the thread count and return the precision to train in, each measured where the recipe says "auto".
+
+    Both are timed on a throwaway copy of ``model`` on the first training batch, threads first (on a CPU), then
+    float32 against bfloat16 autocast at that thread count (:func:`nnlab.cpu.pick_precision`).
+    """
+    x0, y0 = next(iter(train_b))  # probes use cross-entropy: a loss_fn may record what it sees
+    if threads == "auto" and device.type == "cpu":
+        cpu.pick_threads(cpu.probe_step(model, x0, y0))
+    return cpu.pick_precision(lambda p: cpu.probe_step(model, x0, y0, precision=p), device, precision)[0]
+
+
 def train_cnn(
     model: nn.Module,
     mnist: data.MNIST,
@@ -209,10 +223,7 @@ def train_cnn(
     held_out = "test" if mnist.x_val is None else "val"
     x_eval, y_eval = (mnist.x_test, mnist.y_test) if mnist.x_val is None else (mnist.x_val, mnist.y_val)
     test_b = batches(x_eval, y_eval, 1000, shuffle=False, seed=rec.seed, device=device, cl=cl)
-    x0, y0 = next(iter(train_b))  # probes use cross-entropy: a loss_fn may record what it sees
-    if rec.threads == "auto" and device.type == "cpu":
-        cpu.pick_threads(cpu.probe_step(model, x0, y0))
-    precision, _ = cpu.pick_precision(lambda p: cpu.probe_step(model, x0, y0, precision=p), device, rec.precision)
+    precision = measure_settings(model, train_b, threads=rec.threads, precision=rec.precision, device=device)
     optimizer = adam(model, rec.max_lr)
     one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
     history = train.fit(

@@ -11,6 +11,7 @@ LightCNN and this residual CNN on Fashion-MNIST, each trained on 55,000 images, 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 import nnlab
-from nnlab import cnn, cpu, data, train
+from nnlab import cnn, data, train
 from nnlab.mlp import make_mlp
 
 
@@ -146,6 +147,8 @@ class Recipe:
     #: intra-op CPU threads: "auto" times a few training steps of each model with 1 thread and with every core and
     #: keeps the faster (cnn.Recipe's rule: the second thread helps a quiet machine and hurts a busy one)
     threads: int | str | None = "auto"
+    #: "auto": bfloat16 autocast where a few timed steps show it clearly faster, else float32 (cnn.Recipe's rule)
+    precision: str = "auto"
     seed: int = 0
 
 
@@ -198,7 +201,8 @@ def train_and_test(
     """Train on ``fashion.x_train``, evaluate on ``x_val`` after each epoch, then on the test set once.
 
     Returns fit's history (validation accuracy per epoch in ``val_acc``), ``test_accuracy``, ``train_seconds`` and
-    ``threads`` (the count it trained with: ``rec.threads``, or the faster one measured when it is "auto").
+    ``threads`` (the count it trained with: ``rec.threads``, or the faster one measured when it is "auto") and
+    ``precision`` (likewise: float32 or bfloat16 autocast for the forward; the weights stay float32).
     """
     device = device or nnlab.device()
     cl = rec.channels_last if channels_last is None else channels_last
@@ -206,18 +210,18 @@ def train_and_test(
     train_b = cnn.batches(fashion.x_train, fashion.y_train, rec.batch_size, shuffle=True, seed=rec.seed,
                           device=device, cl=cl)  # fmt: skip
     val_b = cnn.batches(fashion.x_val, fashion.y_val, 1000, shuffle=False, seed=0, device=device, cl=cl)
-    if rec.threads == "auto" and device.type == "cpu":
-        x0, y0 = next(iter(train_b))
-        cpu.pick_threads(cpu.probe_step(model, x0, y0))
+    precision = cnn.measure_settings(model, train_b, threads=rec.threads, precision=rec.precision, device=device)
     optimizer = cnn.adam(model, rec.max_lr)
     cnn.one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
     batches = _Flipped(train_b, rec.seed) if rec.flip else train_b
+    epoch = functools.partial(train.train_epoch, precision=precision)
     history = train.fit(model, batches, val_b, epochs=rec.epochs, optimizer=optimizer, progress=progress,
-                        held_out="val")  # fmt: skip
+                        held_out="val", train_epoch=epoch)  # fmt: skip
     test_b = cnn.batches(fashion.x_test, fashion.y_test, 1000, shuffle=False, seed=0, device=device, cl=cl)
     history["test_loss"], history["test_accuracy"] = train.evaluate(model, test_b, nn.functional.cross_entropy)
     history["train_seconds"] = sum(history["seconds"])
     history["threads"] = torch.get_num_threads()
+    history["precision"] = precision
     return history
 
 
