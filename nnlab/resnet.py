@@ -261,13 +261,14 @@ def benchmark(fast: bool = False) -> dict:
         for epoch, (sec, acc) in enumerate(zip(h["seconds"], h["val_acc"], strict=True), 1):
             print(f"{name:22s} epoch {epoch}: {sec:6.2f} s, validation accuracy {acc:.4f}", flush=True)
         print(f"{name:22s} test accuracy {h['test_accuracy']:.4f} after {h['train_seconds']:.1f} s of training "
-              f"({n_params:,} parameters, {h['threads']} thread(s))", flush=True)  # fmt: skip
+              f"({n_params:,} parameters, {h['threads']} thread(s), {h['precision']})", flush=True)  # fmt: skip
         results[name] = {
             "test_accuracy": round(h["test_accuracy"], 4),
             "train_seconds": round(h["train_seconds"], 2),
             "val_accuracy": [round(a, 4) for a in h["val_acc"]],
             "parameters": n_params,
             "threads": h["threads"],
+            "precision": h["precision"],
         }
     res = results[RESIDUAL]
     plain = default_settings_ratio(device, rec)
