@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 import matplotlib.pyplot as plt
@@ -189,13 +190,22 @@ def measure_settings(
 ) -> str:
     """Set the thread count and return the precision to train in, each measured where the recipe says "auto".
 
-    Both are timed on a throwaway copy of ``model`` on the first training batch, threads first (on a CPU), then
-    float32 against bfloat16 autocast at that thread count (:func:`nnlab.cpu.pick_precision`).
+    Both are timed on a throwaway copy of ``model`` on the first training batch: threads first (on a CPU), then
+    float32 against bfloat16 autocast at that count (:func:`nnlab.cpu.pick_precision`); when bfloat16 wins, the
+    threads are measured again on its step, the one that will train (a second sample, of the right step).
     """
     x0, y0 = next(iter(train_b))  # probes use cross-entropy: a loss_fn may record what it sees
-    if threads == "auto" and device.type == "cpu":
-        cpu.pick_threads(cpu.probe_step(model, x0, y0))
-    return cpu.pick_precision(lambda p: cpu.probe_step(model, x0, y0, precision=p), device, precision)[0]
+
+    def step_for(p: str) -> Callable[[], None]:
+        return cpu.probe_step(model, x0, y0, precision=p)
+
+    auto_threads = threads == "auto" and device.type == "cpu"
+    if auto_threads:
+        cpu.pick_threads(step_for("float32"))
+    chosen = cpu.pick_precision(step_for, device, precision)[0]
+    if auto_threads and chosen != "float32":
+        cpu.pick_threads(step_for(chosen))
+    return chosen
 
 
 def train_cnn(
