@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 import matplotlib.pyplot as plt
@@ -56,6 +58,10 @@ class Recipe:
     #: intra-op CPU threads: "auto" times a few training steps with 1 thread and with every core and keeps the
     #: faster (the second thread helps a quiet machine and hurts a busy one); an int fixes it; None: PyTorch's
     threads: int | str | None = "auto"
+    #: the forward's arithmetic: "auto" times a few training steps in float32 and under bfloat16 autocast (at the
+    #: chosen threads) and keeps bfloat16 only when clearly faster (CPUs with bf16 instructions; float32 on CUDA);
+    #: "float32" or "bfloat16" fixes it (nnlab.cpu.pick_precision)
+    precision: str = "auto"
     seed: int = 0
 
 
@@ -179,6 +185,29 @@ def adam(model: nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(model.parameters(), lr=lr)
 
 
+def measure_settings(
+    model: nn.Module, train_b: train.Batches, *, threads: int | str | None, precision: str, device: torch.device
+) -> str:
+    """Set the thread count and return the precision to train in, each measured where the recipe says "auto".
+
+    Both are timed on a throwaway copy of ``model`` on the first training batch: threads first (on a CPU), then
+    float32 against bfloat16 autocast at that count (:func:`nnlab.cpu.pick_precision`); when bfloat16 wins, the
+    threads are measured again on its step, the one that will train (a second sample, of the right step).
+    """
+    x0, y0 = next(iter(train_b))  # probes use cross-entropy: a loss_fn may record what it sees
+
+    def step_for(p: str) -> Callable[[], None]:
+        return cpu.probe_step(model, x0, y0, precision=p)
+
+    auto_threads = threads == "auto" and device.type == "cpu"
+    if auto_threads:
+        cpu.pick_threads(step_for("float32"))
+    chosen = cpu.pick_precision(step_for, device, precision)[0]
+    if auto_threads and chosen != "float32":
+        cpu.pick_threads(step_for(chosen))
+    return chosen
+
+
 def train_cnn(
     model: nn.Module,
     mnist: data.MNIST,
@@ -187,13 +216,15 @@ def train_cnn(
     loss_fn: object = nn.functional.cross_entropy,
     device: torch.device | None = None,
     progress: bool = True,
-) -> dict[str, list[float]]:
+) -> dict[str, list[float] | str]:
     """Train ``model`` on ``mnist`` with the recipe (fused Adam, one-cycle LR) through :func:`nnlab.train.fit`.
+
+    ``model`` itself is trained (in float32; with bfloat16 only its forward is computed under autocast).
 
     ``loss_fn`` must suit the model's output: cross-entropy for logits, NLL for log-probabilities.
     Each epoch is evaluated on the validation part when ``mnist`` has one (``load_mnist(validation=...)``; history
     keys ``val_loss``/``val_acc``), else on the test part (``test_loss``/``test_acc``). Returns fit's history (per
-    epoch: losses, accuracies, training seconds).
+    epoch: losses, accuracies, training seconds) and ``precision``, the one it trained in.
     """
     device = device or nnlab.device()
     cl = rec.channels_last
@@ -202,15 +233,14 @@ def train_cnn(
     held_out = "test" if mnist.x_val is None else "val"
     x_eval, y_eval = (mnist.x_test, mnist.y_test) if mnist.x_val is None else (mnist.x_val, mnist.y_val)
     test_b = batches(x_eval, y_eval, 1000, shuffle=False, seed=rec.seed, device=device, cl=cl)
-    if rec.threads == "auto" and device.type == "cpu":
-        x0, y0 = next(iter(train_b))
-        cpu.pick_threads(cpu.probe_step(model, x0, y0))  # cross-entropy: a loss_fn may record what it sees
+    precision = measure_settings(model, train_b, threads=rec.threads, precision=rec.precision, device=device)
     optimizer = adam(model, rec.max_lr)
     one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
-    return train.fit(
+    history = train.fit(
         model, train_b, test_b, epochs=rec.epochs, optimizer=optimizer, loss_fn=loss_fn, progress=progress,
-        held_out=held_out,
+        held_out=held_out, train_epoch=functools.partial(train.train_epoch, precision=precision),
     )  # fmt: skip
+    return history | {"precision": precision}
 
 
 def plain_setup(fast: bool = False) -> tuple[nn.Module, data.MNIST]:
@@ -232,7 +262,7 @@ def benchmark(fast: bool = False) -> dict:
     start = time.perf_counter()
     history = train_cnn(model, mnist, rec, device=device, progress=True)
     total = time.perf_counter() - start
-    print(f"threads: {torch.get_num_threads()}", flush=True)
+    print(f"threads: {torch.get_num_threads()}, precision: {history['precision']}", flush=True)
     for epoch, (sec, acc) in enumerate(zip(history["seconds"], history["val_acc"], strict=True), 1):
         print(f"epoch {epoch}: {sec:6.2f} s training, validation accuracy {acc:.4f}", flush=True)
     test = batches(mnist.x_test, mnist.y_test, 1000, shuffle=False, seed=0, device=device, cl=rec.channels_last)
@@ -242,7 +272,7 @@ def benchmark(fast: bool = False) -> dict:
     return training_result(
         history, test_accuracy=test_accuracy, epochs=rec.epochs, device=device, fast=fast,
         wall_seconds_with_evaluation=round(total, 2), parameters=n_params, batch_size=rec.batch_size,
-        threads_used=torch.get_num_threads(),
+        threads_used=torch.get_num_threads(), precision=history["precision"],
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ LightCNN and this residual CNN on Fashion-MNIST, each trained on 55,000 images, 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 import nnlab
-from nnlab import cnn, cpu, data, train
+from nnlab import cnn, data, train
 from nnlab.mlp import make_mlp
 
 
@@ -127,7 +128,7 @@ class Recipe:
     Chosen on the validation split among 14 settings tried around a 90 s budget on 2 cores (widths (16, 64),
     (24, 48), (24, 56), (32, 64); 6 to 10 epochs; batch 128 or 256; peak lr 0.003 to 0.01; Adam or SGD with
     Nesterov momentum; label smoothing; flips on or off): ``ResNetSmall(32, 64)`` for 7 epochs without flips
-    reached the best validation accuracy (0.9240; with flips 0.9224).
+    reached the best validation accuracy (0.9240; with flips 0.9224), all in float32 (before ``precision``).
     """
 
     #: the residual CNN's widths (``ResNetSmall(channels)``)
@@ -146,6 +147,8 @@ class Recipe:
     #: intra-op CPU threads: "auto" times a few training steps of each model with 1 thread and with every core and
     #: keeps the faster (cnn.Recipe's rule: the second thread helps a quiet machine and hurts a busy one)
     threads: int | str | None = "auto"
+    #: "auto": bfloat16 autocast where a few timed steps show it clearly faster, else float32 (cnn.Recipe's rule)
+    precision: str = "auto"
     seed: int = 0
 
 
@@ -198,7 +201,8 @@ def train_and_test(
     """Train on ``fashion.x_train``, evaluate on ``x_val`` after each epoch, then on the test set once.
 
     Returns fit's history (validation accuracy per epoch in ``val_acc``), ``test_accuracy``, ``train_seconds`` and
-    ``threads`` (the count it trained with: ``rec.threads``, or the faster one measured when it is "auto").
+    ``threads`` (the count it trained with: ``rec.threads``, or the faster one measured when it is "auto") and
+    ``precision`` (likewise: float32 or bfloat16 autocast for the forward; the weights stay float32).
     """
     device = device or nnlab.device()
     cl = rec.channels_last if channels_last is None else channels_last
@@ -206,18 +210,18 @@ def train_and_test(
     train_b = cnn.batches(fashion.x_train, fashion.y_train, rec.batch_size, shuffle=True, seed=rec.seed,
                           device=device, cl=cl)  # fmt: skip
     val_b = cnn.batches(fashion.x_val, fashion.y_val, 1000, shuffle=False, seed=0, device=device, cl=cl)
-    if rec.threads == "auto" and device.type == "cpu":
-        x0, y0 = next(iter(train_b))
-        cpu.pick_threads(cpu.probe_step(model, x0, y0))
+    precision = cnn.measure_settings(model, train_b, threads=rec.threads, precision=rec.precision, device=device)
     optimizer = cnn.adam(model, rec.max_lr)
     cnn.one_cycle(optimizer, rec.max_lr, rec.epochs * len(train_b))
     batches = _Flipped(train_b, rec.seed) if rec.flip else train_b
+    epoch = functools.partial(train.train_epoch, precision=precision)
     history = train.fit(model, batches, val_b, epochs=rec.epochs, optimizer=optimizer, progress=progress,
-                        held_out="val")  # fmt: skip
+                        held_out="val", train_epoch=epoch)  # fmt: skip
     test_b = cnn.batches(fashion.x_test, fashion.y_test, 1000, shuffle=False, seed=0, device=device, cl=cl)
     history["test_loss"], history["test_accuracy"] = train.evaluate(model, test_b, nn.functional.cross_entropy)
     history["train_seconds"] = sum(history["seconds"])
     history["threads"] = torch.get_num_threads()
+    history["precision"] = precision
     return history
 
 
@@ -257,13 +261,14 @@ def benchmark(fast: bool = False) -> dict:
         for epoch, (sec, acc) in enumerate(zip(h["seconds"], h["val_acc"], strict=True), 1):
             print(f"{name:22s} epoch {epoch}: {sec:6.2f} s, validation accuracy {acc:.4f}", flush=True)
         print(f"{name:22s} test accuracy {h['test_accuracy']:.4f} after {h['train_seconds']:.1f} s of training "
-              f"({n_params:,} parameters, {h['threads']} thread(s))", flush=True)  # fmt: skip
+              f"({n_params:,} parameters, {h['threads']} thread(s), {h['precision']})", flush=True)  # fmt: skip
         results[name] = {
             "test_accuracy": round(h["test_accuracy"], 4),
             "train_seconds": round(h["train_seconds"], 2),
             "val_accuracy": [round(a, 4) for a in h["val_acc"]],
             "parameters": n_params,
             "threads": h["threads"],
+            "precision": h["precision"],
         }
     res = results[RESIDUAL]
     plain = default_settings_ratio(device, rec)

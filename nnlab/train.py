@@ -101,13 +101,18 @@ def train_epoch(
     *,
     progress: bool = False,
     desc: str = "train",
+    precision: str = "float32",
 ) -> tuple[float, float]:
-    """One pass over ``batches`` in train mode; returns (mean loss per sample, accuracy)."""
+    """One pass over ``batches`` in train mode; returns (mean loss per sample, accuracy).
+
+    ``precision="bfloat16"`` runs each forward under autocast and the loss on its float32 output
+    (:func:`nnlab.cpu.forward`); the weights, gradients and optimiser state stay float32.
+    """
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for x, y in _progress(batches, len(batches), desc, progress):
         optimizer.zero_grad(set_to_none=True)
-        out = model(x)
+        out = model(x) if precision == "float32" else cpu.forward(model, x, precision)
         loss = loss_fn(out, y)
         loss.backward()
         optimizer.step()

@@ -144,3 +144,80 @@ def test_course_reports_each_notebook_against_its_floor(tmp_path: Path, monkeypa
     assert marker.read_text() == "ran ", "the floor runs the set-up cell alone"
     assert result["notebooks"][key] >= 1.5 and result["floors"][key] > 0
     assert result["ratio_to_floor"] == pytest.approx(result["total_seconds"] / result["floor_seconds"], rel=0.01)
+
+
+def fake_steps(seconds: dict[str, float], calls: list[str]):
+    """step_for(precision) for pick_precision: steps that record their precision; time_steps reads their speed."""
+
+    def step_for(precision: str):
+        def step() -> None:
+            calls.append(precision)
+
+        step.seconds = seconds[precision]
+        return step
+
+    return step_for
+
+
+@pytest.mark.parametrize(
+    ("bf16", "chosen"),
+    [(0.5, "bfloat16"), (1.0 / cpu.PRECISION_MARGIN + 0.02, "float32"), (1.0, "float32"), (3.0, "float32")],
+)
+def test_pick_precision_keeps_bfloat16_only_when_clearly_faster(
+    monkeypatch: pytest.MonkeyPatch, bf16: float, chosen: str
+) -> None:
+    # float32 measured at 1.0 s per step; bfloat16 must beat it by PRECISION_MARGIN (a CPU without bf16 units: 3.0)
+    monkeypatch.setattr(cpu, "time_steps", lambda step, n, steps=4, limit=0.0: step.seconds)
+    calls: list[str] = []
+    precision, timings = cpu.pick_precision(fake_steps({"float32": 1.0, "bfloat16": bf16}, calls))
+    assert precision == chosen and timings == {"float32": 1.0, "bfloat16": bf16}
+
+
+def test_pick_precision_times_both_interleaved_at_the_current_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    timed = []
+
+    def time_steps(step, n, steps=4, limit=0.0):
+        timed.append((step.precision, n))
+        return 1.0
+
+    monkeypatch.setattr(cpu, "time_steps", time_steps)
+    steps = {p: fake_steps({"float32": 1.0, "bfloat16": 1.0}, [])(p) for p in cpu.PRECISIONS}
+    for p, step in steps.items():
+        step.precision = p
+    n = torch.get_num_threads()
+    cpu.pick_precision(steps.__getitem__)
+    assert timed == [("float32", n), ("bfloat16", n)] * 2  # a busy moment does not fall on one precision only
+
+
+def test_pick_precision_keeps_an_explicit_choice_and_float32_on_cuda() -> None:
+    calls: list[str] = []
+    step_for = fake_steps({"float32": 1.0, "bfloat16": 0.1}, calls)
+    assert cpu.pick_precision(step_for, "cpu", "float32") == ("float32", {})
+    assert cpu.pick_precision(step_for, "cpu", "bfloat16") == ("bfloat16", {})
+    assert cpu.pick_precision(step_for, torch.device("cuda")) == ("float32", {})  # nothing measured on a GPU
+    assert not calls
+    with pytest.raises(ValueError, match="precision"):
+        cpu.pick_precision(step_for, "cpu", "float16")
+
+
+def test_pick_precision_falls_back_to_float32_when_bfloat16_fails() -> None:
+    def step_for(precision: str):
+        def step() -> None:
+            if precision == "bfloat16":
+                raise RuntimeError("no bfloat16 kernel")
+
+        return step
+
+    assert cpu.pick_precision(step_for)[0] == "float32"
+
+
+def test_forward_under_bfloat16_autocast_returns_float32_and_keeps_float32_weights() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    x = torch.randn(16, 4)
+    out = cpu.forward(model, x, "bfloat16")
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, model(x), rtol=0.05, atol=0.05)  # bfloat16: 8 bits of mantissa
+    torch.nn.functional.cross_entropy(out, torch.randint(0, 3, (16,))).backward()
+    assert all(p.dtype == p.grad.dtype == torch.float32 for p in model.parameters())
+    assert cpu.forward(model, x).equal(model(x))  # float32: the plain forward

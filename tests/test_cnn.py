@@ -108,3 +108,40 @@ def test_filter_and_feature_map_plots() -> None:
     fig2 = cnn.plot_feature_maps(torch.rand(5, 7, 7), cols=4)
     assert sum(1 for ax in fig2.axes if ax.images) == 5
     plt.close("all")
+
+
+def test_train_cnn_in_bfloat16_trains_the_float32_model_in_place() -> None:
+    nnlab.set_seed(0)
+    mnist = data.load_mnist(subset=1200)
+    rec = cnn.Recipe(channels=(8, 16), epochs=1, batch_size=64, subset=1200, threads=1, precision="bfloat16")
+    model = cnn.LightCNN(rec.channels)
+    before = model.classifier.weight.detach().clone()
+    history = cnn.train_cnn(model, mnist, rec, device=torch.device("cpu"), progress=False)
+    assert history["precision"] == "bfloat16" and history["test_acc"][0] > 0.5
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # only the forward ran in bfloat16
+    assert not torch.equal(model.classifier.weight, before)
+
+
+def test_train_cnn_keeps_an_explicit_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cnn.cpu, "time_steps", lambda *a, **k: pytest.fail("an explicit choice measures nothing"))
+    rec = cnn.Recipe(channels=(4, 8), epochs=1, batch_size=64, subset=300, threads=1, precision="float32")
+    history = cnn.train_cnn(cnn.LightCNN(rec.channels), data.load_mnist(subset=300), rec, progress=False)
+    assert history["precision"] == "float32"
+
+
+def test_measure_settings_times_the_threads_again_on_the_bfloat16_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cnn.cpu, "probe_step", lambda model, x, y, precision="float32": precision)
+    picked: list[str] = []
+    monkeypatch.setattr(cnn.cpu, "pick_threads", lambda step: picked.append(step) or {})
+    batches = cnn.batches(torch.zeros(8, 1, 28, 28), torch.zeros(8, dtype=torch.long), 4, shuffle=False, seed=0,
+                          device=torch.device("cpu"), cl=True)  # fmt: skip
+    for answer, threads, expected in (
+        ("bfloat16", "auto", ["float32", "bfloat16"]),  # the step that will train is measured too
+        ("float32", "auto", ["float32"]),
+        ("bfloat16", 1, []),  # a fixed thread count is not measured
+    ):
+        picked.clear()
+        monkeypatch.setattr(cnn.cpu, "pick_precision", lambda step_for, device, choice, a=answer: (a, {}))
+        chosen = cnn.measure_settings(nn.Linear(1, 1), batches, threads=threads, precision="auto",
+                                      device=torch.device("cpu"))  # fmt: skip
+        assert chosen == answer and picked == expected

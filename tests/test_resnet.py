@@ -23,7 +23,7 @@ def test_train_and_test_keeps_the_thread_count_measured_faster(monkeypatch: pyte
 
     monkeypatch.setattr(cpu, "time_steps", time_steps)
     fashion = data.load_fashion_mnist(subset=240, validation=60)
-    rec = dataclasses.replace(resnet.FAST, subset=240, validation=60, batch_size=60)
+    rec = dataclasses.replace(resnet.FAST, subset=240, validation=60, batch_size=60, precision="float32")
     assert rec.threads == "auto"
     before = torch.get_num_threads()
     try:
@@ -43,3 +43,15 @@ def test_the_notebook_trains_the_narrower_residual_cnn_in_both_modes() -> None:
     assert resnet.RESIDUAL == f"ResNetSmall{resnet.FULL.channels}" and resnet.RESIDUAL in resnet.MODELS
     model = resnet.MODELS[resnet.RESIDUAL]()
     assert model.fc.in_features == resnet.FULL.channels[1]
+
+
+def test_train_and_test_trains_in_the_precision_measured_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the measurement answering bfloat16: the forward runs under autocast, the weights stay float32
+    monkeypatch.setattr(cpu, "pick_precision", lambda step_for, device, choice: ("bfloat16", {}))
+    fashion = data.load_fashion_mnist(subset=240, validation=60)
+    rec = dataclasses.replace(resnet.FAST, subset=240, validation=60, batch_size=60, threads=1)
+    assert resnet.FULL.precision == rec.precision == "auto"
+    nnlab.set_seed(0)
+    model = resnet.ResNetSmall((4, 8))
+    history = resnet.train_and_test(model, fashion, rec, device=torch.device("cpu"))
+    assert history["precision"] == "bfloat16" and all(p.dtype == torch.float32 for p in model.parameters())
