@@ -33,6 +33,10 @@ DEFAULT_THREADS = nnlab.DEFAULT_THREADS
 MARGIN = 1.25
 
 
+#: rounds of timing per thread count in :func:`pick_threads`, interleaved (1, 2, 1, 2 threads...); in a course run
+#: on a quiet machine one round once kept 1 thread for lesson 06a, whose training then took 1.4x as long
+ROUNDS = 2
+
 #: bfloat16 autocast is kept only when a training step measures this much faster than in float32: it rounds
 #: activations to 8 bits of mantissa, which is worth it for a clear gain, not for noise of a few steps
 PRECISION_MARGIN = 1.2
@@ -89,16 +93,20 @@ def probe_step(
 def pick_threads(step: Callable[[], None], candidates: list[int] | None = None) -> dict[int, float]:
     """Time ``step`` with each thread count, keep the fastest (set in torch); return seconds per step by count.
 
-    A count above the smallest must be ``MARGIN`` times faster than it to be kept.
+    A count above the smallest must be ``MARGIN`` times faster than it to be kept. The counts are timed in
+    ``ROUNDS`` interleaved rounds and each keeps its best: a moment of other work (a quiet machine has them too)
+    does not decide alone; a busy machine slows every round.
 
     An explicit ``OMP_NUM_THREADS`` is the user's choice and is kept: nothing is measured then.
     """
     if os.environ.get("OMP_NUM_THREADS"):
         return {torch.get_num_threads(): float("nan")}
     timings: dict[int, float] = {}
-    for n in candidates or thread_candidates():
-        # a count is cut short once it has spent the best four steps' time (it cannot win then)
-        timings[n] = time_steps(step, n, limit=4 * min(timings.values(), default=math.inf))
+    for _ in range(ROUNDS):
+        for n in candidates or thread_candidates():
+            # a count is cut short once it has spent the best four steps' time (it cannot win then)
+            seconds = time_steps(step, n, limit=4 * min(timings.values(), default=math.inf))
+            timings[n] = min(timings.get(n, math.inf), seconds)
     torch.set_num_threads(min(timings, key=lambda n: timings[n] * (1 if n == min(timings) else MARGIN)))
     return timings
 

@@ -40,10 +40,25 @@ def test_pick_threads_cuts_a_slower_count_short(monkeypatch: pytest.MonkeyPatch)
 
     try:
         timings = cpu.pick_threads(step, candidates=[1, 2])
-        assert calls[1] == 5 and calls[2] == 1, calls  # 1 thread: warm-up and 4 steps; 2: its warm-up only
+        # each round: 1 thread its warm-up and 4 steps, 2 threads its warm-up only
+        assert calls[1] == 5 * cpu.ROUNDS and calls[2] == cpu.ROUNDS, calls
         assert timings[2] > timings[1] and torch.get_num_threads() == 1
         cpu.time_steps(step, 2, steps=2)  # without a limit every step is timed
-        assert calls[2] == 1 + 3
+        assert calls[2] == cpu.ROUNDS + 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_pick_threads_keeps_each_counts_best_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a moment of other work slows one round of 2 threads: the other round decides
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    rounds = iter([1.0, 5.0, 1.0, 0.4])  # 1 thread, 2 threads (a busy moment), 1 thread, 2 threads
+    monkeypatch.setattr(cpu, "time_steps", lambda step, n, steps=4, limit=0.0: next(rounds))
+    before = torch.get_num_threads()
+    try:
+        assert cpu.ROUNDS == 2
+        assert cpu.pick_threads(lambda: None, candidates=[1, 2]) == {1: 1.0, 2: 0.4}
+        assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 

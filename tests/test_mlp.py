@@ -142,7 +142,7 @@ def test_pick_threads_times_the_lessons_mlp_and_keeps_the_faster(monkeypatch: py
     before = torch.get_num_threads()
     try:
         timings = mlp.pick_threads(tiny_mnist(), dataclasses.replace(mlp.FAST, hidden=(16,), batch_size=32))
-        assert seen == [1, 2] and timings == {1: 0.01, 2: 0.001} and torch.get_num_threads() == 2
+        assert seen == [1, 2] * cpu.ROUNDS and timings == {1: 0.01, 2: 0.001} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 
