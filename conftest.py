@@ -58,17 +58,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
 APART = ("tests/test_autograde.py::",)
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """``--dist loadfile`` in collection order, except that the tests in ``APART`` are units of their own, so both
-    workers share them."""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadFileScheduling
+class XdistScheduling:
+    """A plugin of one pytest-xdist hook, registered only where xdist is loaded (``pytest -p no:xdist`` works)."""
 
-    config.option.loadscopereorder = False  # xdist would send files with the most tests first, not the longest
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+        """``--dist loadfile`` in collection order, except that the tests in ``APART`` are units of their own, so
+        both workers share them."""
+        if config.getvalue("dist") != "loadfile":
+            return None
+        from xdist.scheduler import LoadFileScheduling
 
-    class Scheduling(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid.startswith(APART) else super()._split_scope(nodeid)
+        config.option.loadscopereorder = False  # xdist would send files with the most tests first, not the longest
 
-    return Scheduling(config, log)
+        class Scheduling(LoadFileScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return nodeid if nodeid.startswith(APART) else super()._split_scope(nodeid)
+
+        return Scheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistScheduling(), "nnlab-xdist-scheduling")
