@@ -148,7 +148,7 @@ def pick_precision(
     threads, timings = torch.get_num_threads(), dict.fromkeys(PRECISIONS, math.inf)
     try:
         steps = {p: step_for(p) for p in PRECISIONS}
-        for _ in range(2):  # interleaved: a busy moment does not fall on one precision only
+        for _ in range(ROUNDS):  # interleaved, as pick_threads: a busy moment does not fall on one precision only
             for p, step in steps.items():
                 timings[p] = min(timings[p], time_steps(step, threads, limit=4 * timings["float32"]))
     except RuntimeError:  # an operation without a bfloat16 kernel on this CPU
